@@ -1,0 +1,34 @@
+# The README's two commands: `make run` (the main job) and `make test` (every test).
+# Both install missing Debian packages first, then build with CMake.
+
+BUILD ?= build
+JOBS  ?= $(shell nproc)
+CMAKE_FLAGS ?=
+BIN   := $(BUILD)/bin
+
+.PHONY: all deps build run test data install clean
+
+all: build
+
+deps:
+	scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Fetch and verify MNIST into data/mnist (idempotent).
+data: build
+	$(BIN)/digits-fetch
+
+# The main job.
+run: data
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+install: build
+	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
+
+clean:
+	rm -rf $(BUILD)

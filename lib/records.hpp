@@ -1,0 +1,67 @@
+#pragma once
+// The JSON Lines contract between digits-segment, digits-classify and digits-serve
+// (docs/FORMATS.md is its statement; this is its only implementation).
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace digits {
+
+inline constexpr int crop_side = 28;
+inline constexpr std::size_t crop_pixels = crop_side * crop_side;
+using Crop = std::array<std::uint8_t, crop_pixels>;  // row-major, white digit on black, MNIST-normalised
+
+struct Box {
+  int x = 0, y = 0, w = 0, h = 0;
+  friend bool operator==(const Box&, const Box&) = default;
+};
+
+struct Alternative {
+  int digit = 0;
+  double probability = 0;
+  friend bool operator==(const Alternative&, const Alternative&) = default;
+};
+
+struct DigitRecord {
+  Box box;
+  int line = 0;
+  Crop pixels{};
+  // Filled in by classification:
+  std::optional<int> digit;
+  std::optional<double> probability;
+  std::vector<Alternative> alternatives;
+  bool uncertain = false;
+  friend bool operator==(const DigitRecord&, const DigitRecord&) = default;
+};
+
+// One line of the stream: one input image and every digit found in it, in reading order.
+struct ImageRecord {
+  std::string image;
+  int width = 0, height = 0;
+  std::vector<DigitRecord> digits;
+  std::optional<std::string> text;   // classification: the digits read in order, '?' for uncertain ones
+  std::optional<std::string> error;  // set instead of the rest when the image could not be processed
+  friend bool operator==(const ImageRecord&, const ImageRecord&) = default;
+};
+
+// Probabilities are written to 4 decimals: more is noise, and it keeps lines short.
+double round_probability(double p);
+
+nlohmann::ordered_json to_json(const ImageRecord& record);
+ImageRecord image_record_from_json(const nlohmann::ordered_json& json);  // throws Error naming the bad field
+
+std::string to_json_line(const ImageRecord& record);              // no trailing newline
+ImageRecord parse_image_record(std::string_view line);            // throws Error on bad JSON or fields
+
+// The server's answer, the seed's shape: {"success":true,"predictions":[...],"text":"..."}.
+// `alternatives` > 0 adds that many alternatives per prediction.
+nlohmann::ordered_json server_response(const ImageRecord& record, int alternatives = 0);
+nlohmann::ordered_json server_error(std::string_view message);
+
+}  // namespace digits

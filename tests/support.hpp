@@ -1,0 +1,37 @@
+#pragma once
+// What the tests share: running our binaries, and small data sets written on the spot.
+
+#include "idx.hpp"
+#include "process.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace digits::test {
+
+inline const std::filesystem::path bin_dir{DIGITS_BIN_DIR};
+inline const std::filesystem::path source_dir{DIGITS_SOURCE_DIR};
+
+// Every binary the build makes (from cmd/), e.g. "digits-fetch".
+std::vector<std::string> binaries();
+
+// Runs one of our binaries with `args`, feeding `input` on stdin.
+ProcessResult run_binary(const std::string& name, const std::vector<std::string>& args, const std::string& input = {});
+
+// `count` random-ish 28x28 images with labels 0-9, reproducible from `seed`.
+IdxImages tiny_images(std::size_t count, unsigned seed);
+IdxLabels tiny_labels(std::size_t count, unsigned seed);
+
+// Writes a four-file IDX data set (train_count / test_count samples) into `dir`,
+// gzip-compressed when `gz` is true (file names then end in .gz).
+void write_tiny_dataset(const std::filesystem::path& dir, std::size_t train_count, std::size_t test_count, bool gz = false);
+
+// Checks the error contract: the last line of `err` is `NAME: error: ...` and no other line is an error.
+// Returns the number of error lines when the contract holds, 0 when the last line is not one.
+std::size_t error_lines(const std::string& err, const std::string& name);
+
+// The number of lines in `text` (the last one need not end in a newline).
+std::size_t line_count(const std::string& text);
+
+}  // namespace digits::test
