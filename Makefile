@@ -24,7 +24,7 @@ data: build
 # The main job.
 run: data
 
-test: build
+test: data
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 install: build
