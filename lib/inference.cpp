@@ -1,0 +1,99 @@
+#include "inference.hpp"
+
+#include "error.hpp"
+
+#include <fmt/format.h>
+#include <opencv2/dnn.hpp>
+
+#include <algorithm>
+
+namespace digits {
+
+namespace {
+
+// Large enough to amortise per-call overhead, small enough to stay in cache.
+constexpr int batch_size = 128;
+
+cv::Mat blob(std::vector<int> shape, const std::vector<float>& values) {
+  cv::Mat m(shape, CV_32F);
+  std::copy(values.begin(), values.end(), m.ptr<float>());
+  return m;
+}
+
+cv::dnn::Net build_net(const Model& model) {
+  model.shapes();  // validated again: a Model built in memory never went through decode_model
+  cv::dnn::Net net;
+  int index = 0;
+  for (const auto& l : model.layers) {
+    const std::string name = fmt::format("{}{}", layer_kind_name(l.kind), index++);
+    cv::dnn::LayerParams p;
+    p.name = name;
+    switch (l.kind) {
+      case Layer::Kind::conv:
+        p.type = "Convolution";
+        p.set("kernel_size", l.kernel);
+        p.set("num_output", l.out_channels);
+        p.set("pad", l.pad);
+        p.set("bias_term", true);
+        p.blobs = {blob({l.out_channels, l.in_channels, l.kernel, l.kernel}, l.weights), blob({1, l.out_channels}, l.bias)};
+        break;
+      case Layer::Kind::relu: p.type = "ReLU"; break;
+      case Layer::Kind::maxpool:
+        p.type = "Pooling";
+        p.set("pool", "max");
+        p.set("kernel_size", l.size);
+        p.set("stride", l.size);
+        p.set("ceil_mode", false);
+        break;
+      case Layer::Kind::dense:
+        p.type = "InnerProduct";
+        p.set("num_output", l.outputs);
+        p.set("bias_term", true);
+        p.set("axis", 1);  // flattens channels, rows, columns in that order, as tiny-dnn does
+        p.blobs = {blob({l.outputs, l.inputs}, l.weights), blob({1, l.outputs}, l.bias)};
+        break;
+      case Layer::Kind::softmax: p.type = "Softmax"; break;
+    }
+    net.addLayerToPrev(name, p.type, p);
+  }
+  net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+  net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+  return net;
+}
+
+}  // namespace
+
+struct Recogniser::Impl {
+  cv::dnn::Net net;
+  float scale, offset;
+  cv::Mat input;  // reused between calls: no allocation per crop
+};
+
+Recogniser::Recogniser(const Model& model)
+    : impl_(std::make_unique<Impl>(Impl{build_net(model), model.input_scale, model.input_offset, {}})) {}
+Recogniser::Recogniser(Recogniser&&) noexcept = default;
+Recogniser& Recogniser::operator=(Recogniser&&) noexcept = default;
+Recogniser::~Recogniser() = default;
+
+void Recogniser::probabilities(std::span<const Crop> crops, std::span<Probabilities> out) {
+  if (crops.size() != out.size()) throw Error("Recogniser: as many outputs as crops are needed");
+  for (std::size_t start = 0; start < crops.size(); start += batch_size) {
+    const int n = static_cast<int>(std::min<std::size_t>(batch_size, crops.size() - start));
+    if (impl_->input.empty() || impl_->input.size[0] != n) impl_->input.create({n, 1, crop_side, crop_side}, CV_32F);
+    float* in = impl_->input.ptr<float>();
+    for (int i = 0; i < n; ++i)
+      for (std::size_t p = 0; p < crop_pixels; ++p)
+        *in++ = crops[start + i][p] * impl_->scale + impl_->offset;
+    impl_->net.setInput(impl_->input);
+    const cv::Mat result = impl_->net.forward();
+    for (int i = 0; i < n; ++i) std::copy_n(result.ptr<float>(i), 10, out[start + i].begin());
+  }
+}
+
+Probabilities Recogniser::probabilities(const Crop& crop) {
+  Probabilities p{};
+  probabilities(std::span<const Crop>(&crop, 1), std::span<Probabilities>(&p, 1));
+  return p;
+}
+
+}  // namespace digits

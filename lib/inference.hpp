@@ -1,0 +1,34 @@
+#pragma once
+// Running a trained Model on 28x28 crops. The forward pass is OpenCV's DNN module, built
+// layer by layer from our weights: its SIMD kernels beat tiny-dnn's forward several times over.
+
+#include "model.hpp"
+#include "records.hpp"
+
+#include <array>
+#include <memory>
+#include <span>
+
+namespace digits {
+
+using Probabilities = std::array<float, 10>;
+
+// Not thread-safe (the network keeps per-call state): give each thread its own.
+// Creating one takes a millisecond or so; reuse it for every crop of that thread.
+class Recogniser {
+ public:
+  explicit Recogniser(const Model& model);
+  Recogniser(Recogniser&&) noexcept;
+  Recogniser& operator=(Recogniser&&) noexcept;
+  ~Recogniser();
+
+  // out.size() must equal crops.size(); crops are run in batches.
+  void probabilities(std::span<const Crop> crops, std::span<Probabilities> out);
+  Probabilities probabilities(const Crop& crop);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace digits
