@@ -53,7 +53,7 @@ namespace digits::test {
 std::vector<std::string> binaries() {
   std::vector<std::string> names;
   std::stringstream list(DIGITS_BINARIES);
-  for (std::string name; std::getline(list, name, ';');)
+  for (std::string name; std::getline(list, name, ',');)
     if (!name.empty()) names.push_back(name);
   return names;
 }

@@ -1,0 +1,86 @@
+// digits-train: train the CNN on an MNIST-style data set; write the model, its card and picture.
+
+#include "cli.hpp"
+#include "error.hpp"
+#include "progress.hpp"
+#include "system.hpp"
+#include "training.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <optional>
+
+int main(int argc, char** argv) {
+  CLI::App app{"Train the digit CNN with tiny-dnn; write OUT.model, its card OUT.json and picture OUT.png.",
+               "digits-train"};
+  digits::cli::setup(app);
+  digits::TrainingJob job;
+  digits::TrainOptions& o = job.options;
+  std::string data = job.data.string(), out = job.out.string(), evaluate, augment = "on";
+  bool quiet = false;
+  std::vector<std::string> arch_names;
+  for (const auto& a : digits::architectures()) arch_names.push_back(a.name);
+
+  app.add_option("--data", data, "Data set directory with the four IDX files (default: data/mnist)")->option_text("DIR");
+  app.add_option("--out", out, "Write OUT.model, OUT.json and OUT.png (default: models/digits-cnn)")->option_text("OUT");
+  app.add_option("--epochs", o.epochs, fmt::format("Training epochs (default: {})", o.epochs))->option_text("N");
+  app.add_option("--batch", o.batch, fmt::format("Samples per step (default: {})", o.batch))->option_text("B");
+  app.add_option("--seed", o.seed, fmt::format("Random seed (default: {}); same seed and threads, same model", o.seed))
+      ->option_text("S");
+  app.add_option("--arch", o.architecture, fmt::format("Architecture: {} (default: {})", fmt::join(arch_names, ", "), o.architecture))
+      ->option_text("NAME");
+  app.add_option("--augment", augment, "Distort training digits on the fly: on or off (default: on)")
+      ->check(CLI::IsMember({"on", "off"}))->option_text("on|off");
+  app.add_option("--augment-probability", o.augmentation.probability,
+                 fmt::format("Share of samples distorted (default: {})", o.augmentation.probability))
+      ->check(CLI::Range(0.0, 1.0))->option_text("P");
+  app.add_option("--subset", o.subset, "Train on the first N training samples only (default: all)")->option_text("N");
+  app.add_option("--validation", o.validation,
+                 fmt::format("Samples held out from the end of the training set (default: {}, at most a sixth)", o.validation))
+      ->option_text("N");
+  app.add_option("--learning-rate", o.learning_rate, fmt::format("Adam's initial step (default: {})", o.learning_rate))
+      ->option_text("R");
+  app.add_option("--threads", o.threads, "Worker threads (default: all cores)")->option_text("N");
+  app.add_option("--evaluate", evaluate, "Only score an existing MODEL on the test set of --data and print the figures")
+      ->option_text("MODEL");
+  app.add_flag("-q,--quiet", quiet, "No progress on stderr");
+
+  return digits::cli::run(app, argc, argv, [&] {
+    job.data = data;
+    job.out = out;
+    if (!evaluate.empty()) {
+      fmt::print("{}\n", digits::evaluate_model_file(evaluate, job.data, o.threads).dump());
+      return 0;
+    }
+    o.augment = augment == "on";
+    job.command_line = digits::command_line(argc, argv);
+    o.stop = &digits::stop_on_signals();
+
+    const bool live = !quiet && digits::cli::stderr_is_terminal();
+    std::optional<digits::Progress> bar;
+    int bar_epoch = 0;
+    o.on_batch = [&](int epoch, std::size_t done, std::size_t total, double loss) {
+      if (!live) return;
+      if (epoch != bar_epoch) bar.emplace(fmt::format("epoch {}/{}", epoch, o.epochs), total, true), bar_epoch = epoch;
+      bar->update(done, fmt::format("loss {:.4f}", loss));
+    };
+    o.on_epoch = [&](const digits::EpochRecord& e) {
+      if (bar) bar->finish();
+      fmt::print("{}\n", e.to_json().dump());
+      std::fflush(stdout);
+      if (!quiet)
+        digits::cli::note("digits-train", fmt::format("epoch {}: loss {:.4f}, validation accuracy {:.2f}%, {:.1f} s", e.epoch,
+                                                      e.loss, e.val_accuracy * 100, e.seconds));
+    };
+    const auto outcome = digits::run_training(job);
+    if (!quiet) {
+      digits::cli::note("digits-train",
+                        fmt::format("{}best epoch {} (validation {:.2f}%), test accuracy {:.2f}%; wrote {}, {}, {}",
+                                    outcome.result.interrupted ? "interrupted; " : "", outcome.result.best_epoch,
+                                    outcome.result.best_val_accuracy * 100, outcome.test.accuracy() * 100,
+                                    outcome.model_path.string(), outcome.card_path.string(), outcome.picture_path.string()));
+    }
+    return outcome.result.interrupted ? 130 : 0;
+  });
+}

@@ -1,0 +1,104 @@
+#include "augment.hpp"
+
+#include "normalise.hpp"
+
+#include <opencv2/imgproc.hpp>
+
+#include <cmath>
+#include <numbers>
+
+namespace digits {
+
+nlohmann::ordered_json AugmentOptions::to_json() const {
+  return {{"probability", probability}, {"rotation", rotation}, {"scale", {scale_min, scale_max}},
+          {"shear", shear}, {"stroke", stroke}, {"blur", blur}, {"noise", noise}, {"jitter", jitter}};
+}
+
+std::mt19937 sample_rng(std::uint64_t seed, int epoch, std::size_t index) {
+  std::seed_seq seq{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32),
+                    static_cast<std::uint32_t>(epoch), static_cast<std::uint32_t>(index)};
+  return std::mt19937(seq);
+}
+
+namespace {
+
+// Work at 3x so rotation, shear and pen changes stay smooth, then let normalise_digit shrink it back.
+constexpr int upscale = 3;
+constexpr int work_side = crop_side * upscale;
+
+double uniform(std::mt19937& rng, double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
+bool chance(std::mt19937& rng, double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; }
+
+cv::Mat distort_geometry(const cv::Mat& big, const AugmentOptions& o, std::mt19937& rng) {
+  const double angle = uniform(rng, -o.rotation, o.rotation) * std::numbers::pi / 180.0;
+  const double scale = uniform(rng, o.scale_min, o.scale_max);
+  const double shear = uniform(rng, -o.shear, o.shear);
+  const double aspect = uniform(rng, 0.85, 1.15);  // writers differ in how wide their digits are
+  // A = R(angle) * Shear * diag(scale * aspect, scale), about the centre, onto a canvas with room.
+  const double c = std::cos(angle), s = std::sin(angle);
+  const double sx = scale * aspect, sy = scale;
+  const cv::Matx22d m = cv::Matx22d(c, -s, s, c) * cv::Matx22d(1, shear, 0, 1) * cv::Matx22d(sx, 0, 0, sy);
+  const int side = work_side * 2;
+  const cv::Point2d from(work_side / 2.0, work_side / 2.0), to(side / 2.0, side / 2.0);
+  const cv::Vec2d shift = cv::Vec2d(to.x, to.y) - m * cv::Vec2d(from.x, from.y);
+  const cv::Matx23d affine(m(0, 0), m(0, 1), shift[0], m(1, 0), m(1, 1), shift[1]);
+  cv::Mat out;
+  cv::warpAffine(big, out, affine, {side, side}, cv::INTER_LINEAR, cv::BORDER_CONSTANT, 0);
+  return out;
+}
+
+void change_stroke(cv::Mat& img, std::mt19937& rng) {
+  // At 3x, a radius-1..3 ellipse changes MNIST's ~2 px pen by roughly a third to a whole pen width.
+  const int radius = std::uniform_int_distribution<int>(1, 3)(rng);
+  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * radius + 1, 2 * radius + 1});
+  if (chance(rng, 0.5)) {
+    cv::dilate(img, img, kernel);
+  } else {
+    cv::Mat thinner;
+    cv::erode(img, thinner, kernel);
+    // Never erase the digit: a pen too thin to survive keeps its original strokes.
+    if (cv::countNonZero(thinner > 96) > cv::countNonZero(img > 96) / 4) img = thinner;
+  }
+}
+
+void add_noise(cv::Mat& img, std::mt19937& rng) {
+  std::normal_distribution<double> n(0.0, 18.0);
+  for (int y = 0; y < img.rows; ++y) {
+    auto* row = img.ptr<std::uint8_t>(y);
+    for (int x = 0; x < img.cols; ++x) row[x] = cv::saturate_cast<std::uint8_t>(row[x] + n(rng));
+  }
+}
+
+// Moves and rescales the finished crop a little, as an imperfect segmentation would.
+Crop jitter_crop(const Crop& crop, double amount, std::mt19937& rng) {
+  const cv::Mat src = crop_to_mat(crop);
+  const double scale = uniform(rng, 0.92, 1.08);
+  const double dx = uniform(rng, -amount, amount), dy = uniform(rng, -amount, amount);
+  const double c = crop_side / 2.0;
+  const cv::Matx23d affine(scale, 0, c - scale * c + dx, 0, scale, c - scale * c + dy);
+  cv::Mat out;
+  cv::warpAffine(src, out, affine, {crop_side, crop_side}, cv::INTER_LINEAR, cv::BORDER_CONSTANT, 0);
+  Crop result{};
+  std::copy(out.datastart, out.dataend, result.begin());
+  return result;
+}
+
+}  // namespace
+
+Crop augment_digit(std::span<const std::uint8_t> digit, const AugmentOptions& o, std::mt19937& rng) {
+  Crop original{};
+  std::copy(digit.begin(), digit.end(), original.begin());
+  if (!chance(rng, o.probability)) return original;
+
+  cv::Mat big;
+  cv::resize(crop_to_mat(original), big, {work_side, work_side}, 0, 0, cv::INTER_CUBIC);
+  cv::Mat img = distort_geometry(big, o, rng);
+  if (chance(rng, o.stroke)) change_stroke(img, rng);
+  if (chance(rng, o.blur)) cv::GaussianBlur(img, img, {0, 0}, uniform(rng, 1.0, 3.0));
+  if (chance(rng, o.noise)) add_noise(img, rng);
+  Crop crop = normalise_digit(img);
+  if (o.jitter > 0 && chance(rng, 0.5)) crop = jitter_crop(crop, o.jitter, rng);
+  return crop;
+}
+
+}  // namespace digits

@@ -1,0 +1,24 @@
+#pragma once
+// What the process knows about itself: memory used, signals received, where it lives.
+
+#include <atomic>
+#include <cstddef>
+#include <filesystem>
+#include <string>
+
+namespace digits {
+
+// Peak resident set size of this process so far, in bytes (0 when unknown).
+std::size_t peak_rss_bytes();
+
+// Installs handlers for SIGINT and SIGTERM that set the returned flag. A second signal
+// after the first ends the process at once, so a stuck shutdown can still be interrupted.
+const std::atomic<bool>& stop_on_signals();
+
+// The running executable's path (from /proc/self/exe); empty when unknown.
+std::filesystem::path executable_path();
+
+// argv joined back into one shell-like line, for the record of how something was made.
+std::string command_line(int argc, char** argv);
+
+}  // namespace digits
