@@ -24,12 +24,14 @@ int main(int argc, char** argv) {
 
   app.add_option("--data", data, "Data set directory with the four IDX files (default: data/mnist)")->option_text("DIR");
   app.add_option("--out", out, "Write OUT.model, OUT.json and OUT.png (default: models/digits-cnn)")->option_text("OUT");
-  app.add_option("--epochs", o.epochs, fmt::format("Training epochs (default: {})", o.epochs))->option_text("N");
-  app.add_option("--batch", o.batch, fmt::format("Samples per step (default: {})", o.batch))->option_text("B");
+  app.add_option("--epochs", o.epochs, fmt::format("Training epochs (default: {})", o.epochs))
+      ->check(CLI::Range(1, 100000))->option_text("N");
+  app.add_option("--batch", o.batch, fmt::format("Samples per step (default: {})", o.batch))
+      ->check(CLI::Range(1, 4096))->option_text("B");
   app.add_option("--seed", o.seed, fmt::format("Random seed (default: {}); same seed and threads, same model", o.seed))
       ->option_text("S");
   app.add_option("--arch", o.architecture, fmt::format("Architecture: {} (default: {})", fmt::join(arch_names, ", "), o.architecture))
-      ->option_text("NAME");
+      ->check(CLI::IsMember(arch_names))->option_text("NAME");
   app.add_option("--augment", augment, "Distort training digits on the fly: on or off (default: on)")
       ->check(CLI::IsMember({"on", "off"}))->option_text("on|off");
   app.add_option("--augment-probability", o.augmentation.probability,
