@@ -1,0 +1,44 @@
+#pragma once
+// Reading digits: turning segmented crops into digits with probabilities, for a record or an
+// image. digits-classify and digits-serve both go through these functions and nothing else.
+
+#include "inference.hpp"
+#include "model.hpp"
+#include "records.hpp"
+#include "idx.hpp"
+#include "segment.hpp"
+
+#include <filesystem>
+#include <string_view>
+
+namespace digits {
+
+struct ClassifyOptions {
+  int alternatives = 3;          // how many most probable digits each digit lists
+  double min_probability = 0.0;  // below it a digit is marked uncertain ('?' in the text)
+};
+
+// Adds digit, probability, alternatives and uncertain to every digit of `record`, and its text.
+void classify_record(ImageRecord& record, Recogniser& recogniser, const ClassifyOptions& options);
+
+// Decodes, segments and classifies one image. Throws Error (not naming the input) when it cannot.
+ImageRecord recognise_bytes(std::string_view bytes, Recogniser& recogniser, const SegmentOptions& segment,
+                            const ClassifyOptions& classify);
+
+// The shipped model: $DIGITS_MODEL if set, else models/digits-cnn.model beside the binary's
+// install prefix or build tree, else the source tree's. Throws Error saying where it looked.
+std::filesystem::path default_model_path();
+
+}  // namespace digits
+
+namespace digits {
+
+// One prediction per IDX sample, in order, on `jobs` threads (0: all cores).
+struct SamplePrediction {
+  int digit = 0;
+  float probability = 0;
+  std::vector<Alternative> alternatives;
+};
+std::vector<SamplePrediction> classify_idx(const Model& model, const IdxImages& images, int alternatives, unsigned jobs);
+
+}  // namespace digits

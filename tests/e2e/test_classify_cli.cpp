@@ -1,0 +1,158 @@
+// digits-classify as a user runs it, with the shipped model, on images made from MNIST test digits.
+
+#include <doctest/doctest.h>
+
+#include "files.hpp"
+#include "support.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+using namespace digits;
+using nlohmann::json;
+
+namespace {
+
+std::string shipped_model() { return (test::source_dir / "models" / "digits-cnn.model").string(); }
+std::string mnist(const char* file) { return (test::source_dir / "data" / "mnist" / file).string(); }
+
+std::vector<json> json_lines(const std::string& text) {
+  std::vector<json> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  return lines;
+}
+
+// Images of `cls` made by our generator from MNIST test digits, with their truth (truth.jsonl).
+std::vector<json> generate(const fs::path& dir, const std::string& cls, int count, int seed) {
+  const auto r = run_process({(test::bin_dir / "digits-gen-images").string(), "--mnist",
+                              (test::source_dir / "data" / "mnist").string(), "--out", dir.string(), "--class", cls,
+                              "--count", std::to_string(count), "--seed", std::to_string(seed)});
+  REQUIRE(r.exit_code == 0);
+  return json_lines(read_file(dir / "truth.jsonl"));
+}
+
+}  // namespace
+
+TEST_SUITE("classify-cli") {
+  TEST_CASE("MNIST test accuracy through --idx --labels equals the model card's figure") {
+    const auto r = test::run_binary("digits-classify", {"--model", shipped_model(), "--idx", mnist("t10k-images-idx3-ubyte"),
+                                                        "--labels", mnist("t10k-labels-idx1-ubyte")});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const json summary = json::parse(r.out);
+    const json card = json::parse(read_file(test::source_dir / "models" / "digits-cnn.json"));
+    CHECK(summary["samples"] == 10000);
+    CHECK(summary["accuracy"].get<double>() == doctest::Approx(card["test_accuracy"].get<double>()).epsilon(1e-5));
+    CHECK(summary["confusion"] == card["test"]["confusion"]);
+    CHECK(summary["accuracy"].get<double>() >= 0.994);
+
+    const auto plain = test::run_binary("digits-classify", {"--model", shipped_model(), "--idx", mnist("t10k-images-idx3-ubyte")});
+    REQUIRE(plain.exit_code == 0);
+    CHECK(test::line_count(plain.out) == 10000);
+    CHECK(json::parse(plain.out.substr(0, plain.out.find('\n')))["index"] == 0);
+  }
+
+  TEST_CASE("generated multi-digit images read right and the pipeline equals the direct path") {
+    const TempDir tmp;
+    const auto truth = generate(tmp.path(), "clean", 20, 11);
+    std::vector<std::string> images;
+    for (const auto& t : truth) images.push_back((tmp.path() / t["image"].get<std::string>()).string());
+
+    std::vector<std::string> args{"--model", shipped_model()};
+    args.insert(args.end(), images.begin(), images.end());
+    const auto direct = test::run_binary("digits-classify", args);
+    REQUIRE(direct.exit_code == 0);
+    const auto records = json_lines(direct.out);
+    REQUIRE(records.size() == truth.size());
+    int right = 0;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      CHECK(records[i]["image"] == images[i]);  // input order
+      right += records[i]["text"] == truth[i]["text"];
+      for (const auto& d : records[i]["digits"]) {
+        CHECK(d["alternatives"].size() == 3);
+        CHECK(d["alternatives"][0]["digit"] == d["digit"]);
+        CHECK(d["probability"].get<double>() > 0);
+        CHECK(d["pixels"].get<std::string>().size() == 1048);
+      }
+    }
+    CAPTURE(right);
+    CHECK(right >= 18);  // whole strings of up to 10 digits, exactly right
+
+    const auto segmented = test::run_binary("digits-segment", images);
+    REQUIRE(segmented.exit_code == 0);
+    const auto piped = test::run_binary("digits-classify", {"--model", shipped_model()}, segmented.out);
+    REQUIRE(piped.exit_code == 0);
+    CHECK(piped.out == direct.out);
+
+    auto one_job = args;
+    one_job.insert(one_job.begin(), {"--jobs", "1"});
+    CHECK(test::run_binary("digits-classify", one_job).out == direct.out);
+  }
+
+  TEST_CASE("folders are expanded in name order and --format text and csv print their columns") {
+    const TempDir tmp;
+    const auto truth = generate(tmp.path() / "scans", "clean", 4, 5);
+    const auto text = test::run_binary("digits-classify", {"--model", shipped_model(), "--format", "text", (tmp.path() / "scans").string()});
+    REQUIRE(text.exit_code == 0);
+    std::istringstream lines(text.out);
+    std::size_t i = 0;
+    std::size_t digits_total = 0;
+    for (std::string line; std::getline(lines, line); ++i) {
+      REQUIRE(i < truth.size());
+      const auto tab = line.find('\t');
+      REQUIRE(tab != std::string::npos);
+      CHECK(fs::path(line.substr(0, tab)).filename() == truth[i]["image"].get<std::string>());
+      CHECK(line.substr(tab + 1).size() == truth[i]["text"].get<std::string>().size());
+      digits_total += truth[i]["text"].get<std::string>().size();
+    }
+    CHECK(i == truth.size());
+
+    const auto csv = test::run_binary("digits-classify", {"--model", shipped_model(), "--format", "csv", (tmp.path() / "scans").string()});
+    REQUIRE(csv.exit_code == 0);
+    CHECK(csv.out.starts_with("file,index,line,digit,probability,x,y,w,h\n"));
+    CHECK(test::line_count(csv.out) == digits_total + 1);
+
+    const auto unsure = test::run_binary("digits-classify", {"--model", shipped_model(), "--format", "text",
+                                                             "--min-probability", "1", (tmp.path() / "scans").string()});
+    CHECK(unsure.out.find('?') != std::string::npos);
+    CHECK(unsure.out.find_first_of("0123456789", unsure.out.find('\t')) == std::string::npos);
+  }
+
+  TEST_CASE("a failing input gets an error record and the batch goes on to exit 1") {
+    const TempDir tmp;
+    const auto truth = generate(tmp.path(), "clean", 2, 9);
+    write_file_atomic(tmp.path() / "notes.png", "this is text, not a picture");
+    const std::vector<std::string> inputs{(tmp.path() / truth[0]["image"].get<std::string>()).string(),
+                                          (tmp.path() / "notes.png").string(), (tmp.path() / "missing.png").string(),
+                                          (tmp.path() / truth[1]["image"].get<std::string>()).string()};
+    std::vector<std::string> args{"--model", shipped_model()};
+    args.insert(args.end(), inputs.begin(), inputs.end());
+    const auto r = test::run_binary("digits-classify", args);
+    CHECK(r.exit_code == 1);
+    const auto records = json_lines(r.out);
+    REQUIRE(records.size() == 4);
+    CHECK(records[0].contains("text"));
+    CHECK(records[1] == json{{"image", inputs[1]}, {"error", records[1]["error"]}});
+    CHECK(records[2].contains("error"));
+    CHECK(records[3]["text"].is_string());
+    CHECK(records[3].contains("digits"));
+    CHECK(test::line_count(r.err) == 2);
+    CHECK(r.err.find("digits-classify: error: " + inputs[1] + ": ") != std::string::npos);
+
+    const auto bad_record = test::run_binary("digits-classify", {"--model", shipped_model()}, "{\"image\":\"x\"}\nnot json\n");
+    CHECK(bad_record.exit_code == 1);
+    CHECK(json_lines(bad_record.out).size() == 2);
+  }
+
+  TEST_CASE("usage errors and a bad model are one line with the documented exit code") {
+    const TempDir tmp;
+    CHECK(test::run_binary("digits-classify", {"--labels", "x"}).exit_code == 2);
+    CHECK(test::run_binary("digits-classify", {"--format", "xml", "a.png"}).exit_code == 2);
+    write_file_atomic(tmp.path() / "m.model", "DIGITSNN but nothing else");
+    const auto r = test::run_binary("digits-classify", {"--model", (tmp.path() / "m.model").string(), "a.png"});
+    CHECK(r.exit_code == 1);
+    CHECK(test::error_lines(r.err, "digits-classify") == 1);
+  }
+}
