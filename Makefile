@@ -6,7 +6,7 @@ JOBS  ?= $(shell nproc)
 CMAKE_FLAGS ?=
 BIN   := $(BUILD)/bin
 
-.PHONY: all deps build run test data install clean
+.PHONY: all deps build run test data model install clean
 
 all: build
 
@@ -20,6 +20,10 @@ build: deps
 # Fetch and verify MNIST into data/mnist (idempotent).
 data: build
 	$(BIN)/digits-fetch
+
+# Train the shipped model with the default recipe (reproducible: same seed, same cores, same file).
+model: data
+	$(BIN)/digits-train --out models/digits-cnn
 
 # The main job.
 run: data

@@ -1,0 +1,137 @@
+// bench-segment: accuracy of segmentation on generated images (digit count, order, boxes and
+// lines matched to the truth), its speed on a 1000x300 five-digit picture, and peak memory.
+
+#include "cli.hpp"
+#include "error.hpp"
+#include "files.hpp"
+#include "image.hpp"
+#include "process.hpp"
+#include "segment.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <opencv2/core.hpp>
+#include <opencv2/core/utils/logger.hpp>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <sstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+double iou(const digits::Box& a, const std::vector<int>& b) {
+  const int x0 = std::max(a.x, b[0]), y0 = std::max(a.y, b[1]);
+  const int x1 = std::min(a.x + a.w, b[0] + b[2]), y1 = std::min(a.y + a.h, b[1] + b[3]);
+  const double inter = std::max(0, x1 - x0) * static_cast<double>(std::max(0, y1 - y0));
+  return inter / (a.w * static_cast<double>(a.h) + b[2] * static_cast<double>(b[3]) - inter);
+}
+
+// Right when every digit is found, in reading order, each box overlapping its true box by
+// IoU >= 0.5, and on the right line.
+bool matches(const digits::ImageRecord& got, const json& truth) {
+  const auto& boxes = truth["boxes"];
+  if (got.digits.size() != boxes.size()) return false;
+  for (std::size_t i = 0; i < boxes.size(); ++i) {
+    if (iou(got.digits[i].box, boxes[i].get<std::vector<int>>()) < 0.5) return false;
+    if (got.digits[i].line != truth["lines"][i].get<int>()) return false;
+  }
+  return true;
+}
+
+fs::path generator() {
+  return fs::read_symlink("/proc/self/exe").parent_path() / "digits-gen-images";
+}
+
+std::vector<json> generate(const fs::path& dir, const std::string& mnist, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{generator().string(), "--mnist", mnist, "--out", dir.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const auto r = digits::run_process(argv);
+  if (r.exit_code != 0) throw digits::Error("generator failed: " + r.err);
+  std::vector<json> truths;
+  std::stringstream lines(digits::read_file(dir / "truth.jsonl"));
+  for (std::string line; std::getline(lines, line);) truths.push_back(json::parse(line));
+  return truths;
+}
+
+double median(std::vector<double> v) {
+  std::ranges::sort(v);
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Benchmark digits-segment's pipeline on generated images.", "bench-segment"};
+  digits::cli::setup(app);
+  std::string mnist = "data/mnist";
+  int count = 1000;
+  unsigned seed = 7;
+  int show = 0;
+  std::string keep;
+  std::vector<std::string> kinds{"clean", "touching", "photo", "multiline", "ruled", "grid", "inverted", "canvas"};
+  app.add_option("--mnist", mnist, "MNIST directory")->option_text("DIR");
+  app.add_option("--count", count, "Images per class");
+  app.add_option("--seed", seed, "Generator seed");
+  app.add_option("--classes", kinds, "Classes to measure");
+  app.add_option("--show-failures", show, "Print up to N failures per class");
+  app.add_option("--keep", keep, "Generate into DIR and keep the images")->option_text("DIR");
+  return digits::cli::run(app, argc, argv, [&] {
+    cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+    cv::setNumThreads(1);  // the figures are per core
+    fmt::print("bench-segment --count {} --seed {}   (cv::setNumThreads(1))\n", count, seed);
+    for (const auto& kind : kinds) {
+      const digits::TempDir tmp;
+      const fs::path dir = keep.empty() ? tmp.path() : fs::path(keep) / kind;
+      const auto truths = generate(dir, mnist, {"--class", kind, "--count", std::to_string(count), "--seed",
+                                                std::to_string(seed)});
+      int right = 0, shown = 0;
+      for (const auto& truth : truths) {
+        const auto bytes = digits::read_file(dir / truth["image"].get<std::string>());
+        const auto record = digits::segment_bytes(bytes);
+        if (matches(record, truth)) {
+          ++right;
+        } else if (shown++ < show) {
+          std::string found;
+          for (const auto& d : record.digits) found += fmt::format(" [{},{},{},{}]L{}", d.box.x, d.box.y, d.box.w, d.box.h, d.line);
+          fmt::print("  {} truth {} {} lines {}\n    got {}:{}\n", truth["image"].get<std::string>(), truth["text"].get<std::string>(),
+                     truth["boxes"].dump(), truth["lines"].dump(), record.digits.size(), found);
+        }
+      }
+      fmt::print("{:<10} {:>5}/{:<5} = {:6.2f}% right (count, order, boxes IoU>=0.5, lines)\n", kind, right,
+                 truths.size(), 100.0 * right / static_cast<double>(truths.size()));
+      std::fflush(stdout);
+    }
+
+    const digits::TempDir tmp;
+    const auto truths = generate(tmp.path(), mnist, {"--class", "clean", "--count", "200", "--seed", std::to_string(seed),
+                                                     "--width", "1000", "--height", "300", "--digits", "5"});
+    std::vector<double> with_decode, without_decode;
+    for (int round = 0; round < 3; ++round)
+      for (const auto& truth : truths) {
+        const auto bytes = digits::read_file(tmp.path() / truth["image"].get<std::string>());
+        const auto t0 = Clock::now();
+        const cv::Mat gray = digits::decode_image(bytes);
+        const auto t1 = Clock::now();
+        const auto record = digits::segment_image(gray);
+        const auto t2 = Clock::now();
+        with_decode.push_back(std::chrono::duration<double, std::milli>(t2 - t0).count());
+        without_decode.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
+      }
+    fmt::print("1000x300 PNG, 5 digits, {} runs on one core: median {:.2f} ms/image decode excluded, {:.2f} ms "
+               "included (min {:.2f} / {:.2f})\n",
+               with_decode.size(), median(without_decode), median(with_decode),
+               *std::ranges::min_element(without_decode), *std::ranges::min_element(with_decode));
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    fmt::print("peak RSS {:.1f} MB\n", usage.ru_maxrss / 1024.0);
+    return 0;
+  });
+}

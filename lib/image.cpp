@@ -1,0 +1,251 @@
+#include "image.hpp"
+
+#include "error.hpp"
+
+#include <fmt/format.h>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+namespace digits {
+
+namespace {
+
+// Unsigned reads that return nullopt past the end, so a truncated header is "unknown", not UB.
+class Bytes {
+ public:
+  explicit Bytes(std::string_view b) : b_(b) {}
+  std::size_t size() const { return b_.size(); }
+  bool has(std::size_t pos, std::size_t n) const { return pos <= b_.size() && n <= b_.size() - pos; }
+  std::optional<std::uint32_t> be(std::size_t pos, std::size_t n) const {
+    if (!has(pos, n)) return std::nullopt;
+    std::uint32_t v = 0;
+    for (std::size_t i = 0; i < n; ++i) v = (v << 8) | byte(pos + i);
+    return v;
+  }
+  std::optional<std::uint32_t> le(std::size_t pos, std::size_t n) const {
+    if (!has(pos, n)) return std::nullopt;
+    std::uint32_t v = 0;
+    for (std::size_t i = n; i-- > 0;) v = (v << 8) | byte(pos + i);
+    return v;
+  }
+  bool starts(std::size_t pos, std::string_view s) const { return has(pos, s.size()) && b_.substr(pos, s.size()) == s; }
+  std::uint8_t byte(std::size_t pos) const { return static_cast<std::uint8_t>(b_[pos]); }
+
+ private:
+  std::string_view b_;
+};
+
+std::optional<ImageHeader> sized(std::string format, std::optional<std::uint32_t> w, std::optional<std::uint32_t> h,
+                                 bool alpha = false) {
+  if (!w || !h) return std::nullopt;
+  // Anything past int range is certainly over any pixel limit; clamp so the caller can say so.
+  const auto clamp = [](std::uint32_t v) { return static_cast<int>(std::min<std::uint32_t>(v, 1u << 30)); };
+  return ImageHeader{std::move(format), clamp(*w), clamp(*h), alpha};
+}
+
+std::optional<ImageHeader> png_header(const Bytes& b) {
+  if (!b.starts(12, "IHDR")) return std::nullopt;
+  const auto colour = b.be(25, 1);
+  bool alpha = colour && (*colour == 4 || *colour == 6);
+  // A tRNS chunk before the image data makes a palette or grey picture transparent too.
+  for (std::size_t pos = 8; !alpha && b.has(pos, 8);) {
+    const auto length = b.be(pos, 4);
+    if (!length || b.starts(pos + 4, "IDAT")) break;
+    alpha = b.starts(pos + 4, "tRNS");
+    pos += 12 + std::size_t{*length};
+  }
+  return sized("png", b.be(16, 4), b.be(20, 4), alpha);
+}
+
+std::optional<ImageHeader> jpeg_header(const Bytes& b) {
+  std::size_t pos = 2;
+  while (b.has(pos, 4)) {
+    if (b.byte(pos) != 0xFF) return std::nullopt;
+    const std::uint8_t marker = b.byte(pos + 1);
+    if (marker == 0xFF) {  // fill byte
+      ++pos;
+      continue;
+    }
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {  // markers without a length
+      pos += 2;
+      continue;
+    }
+    const bool frame = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (frame) return sized("jpeg", b.be(pos + 7, 2), b.be(pos + 5, 2));
+    if (marker == 0xD9 || marker == 0xDA) return std::nullopt;  // image data before any frame header
+    const auto length = b.be(pos + 2, 2);
+    if (!length || *length < 2) return std::nullopt;
+    pos += 2 + std::size_t{*length};
+  }
+  return std::nullopt;
+}
+
+std::optional<ImageHeader> bmp_header(const Bytes& b) {
+  const auto dib = b.le(14, 4);
+  if (!dib) return std::nullopt;
+  if (*dib == 12) return sized("bmp", b.le(18, 2), b.le(20, 2));
+  const auto w = b.le(18, 4), h = b.le(22, 4);
+  if (!w || !h) return std::nullopt;
+  // Signed 32-bit fields; a negative height means top-down rows.
+  const auto magnitude = [](std::uint32_t v) {
+    const auto s = static_cast<std::int32_t>(v);
+    return static_cast<std::uint32_t>(s < 0 ? -static_cast<std::int64_t>(s) : s);
+  };
+  return sized("bmp", magnitude(*w), magnitude(*h));
+}
+
+std::optional<ImageHeader> webp_header(const Bytes& b) {
+  if (b.starts(12, "VP8X")) {
+    const auto flags = b.be(20, 1);
+    const auto w = b.le(24, 3), h = b.le(27, 3);
+    if (!flags || !w || !h) return std::nullopt;
+    return sized("webp", *w + 1, *h + 1, (*flags & 0x10) != 0);
+  }
+  if (b.starts(12, "VP8L")) {
+    const auto bits = b.le(21, 4);
+    if (!bits || b.byte(20) != 0x2F) return std::nullopt;
+    return sized("webp", (*bits & 0x3FFF) + 1, ((*bits >> 14) & 0x3FFF) + 1, ((*bits >> 28) & 1) != 0);
+  }
+  if (b.starts(12, "VP8 ")) {
+    if (!b.starts(23, "\x9d\x01\x2a")) return std::nullopt;
+    const auto w = b.le(26, 2), h = b.le(28, 2);
+    if (!w || !h) return std::nullopt;
+    return sized("webp", *w & 0x3FFF, *h & 0x3FFF);
+  }
+  return std::nullopt;
+}
+
+std::optional<ImageHeader> tiff_header(const Bytes& b) {
+  const bool little = b.starts(0, "II");
+  const auto read = [&](std::size_t pos, std::size_t n) { return little ? b.le(pos, n) : b.be(pos, n); };
+  const auto ifd = read(4, 4);
+  if (!ifd) return std::nullopt;
+  const auto entries = read(*ifd, 2);
+  if (!entries) return std::nullopt;
+  std::optional<std::uint32_t> w, h, samples;
+  for (std::uint32_t i = 0; i < *entries; ++i) {
+    const std::size_t e = *ifd + 2 + std::size_t{i} * 12;
+    const auto tag = read(e, 2), type = read(e + 2, 2);
+    if (!tag || !type) return std::nullopt;
+    const auto value = *type == 3 ? read(e + 8, 2) : read(e + 8, 4);
+    if (*tag == 256) w = value;
+    if (*tag == 257) h = value;
+    if (*tag == 277) samples = value;
+  }
+  return sized("tiff", w, h, samples && (*samples == 2 || *samples == 4));
+}
+
+std::optional<ImageHeader> pnm_header(std::string_view s) {
+  // "P5 <ws> width <ws> height ..." with '#' comments allowed between the fields.
+  std::size_t pos = 2;
+  std::uint32_t numbers[2] = {0, 0};
+  for (auto& n : numbers) {
+    while (pos < s.size() && (std::isspace(static_cast<unsigned char>(s[pos])) || s[pos] == '#')) {
+      if (s[pos] == '#')
+        while (pos < s.size() && s[pos] != '\n') ++pos;
+      else
+        ++pos;
+    }
+    const std::size_t start = pos;
+    std::uint64_t v = 0;
+    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos])) && pos - start < 10)
+      v = v * 10 + static_cast<std::uint64_t>(s[pos++] - '0');
+    if (pos == start) return std::nullopt;
+    n = static_cast<std::uint32_t>(std::min<std::uint64_t>(v, 1u << 30));
+  }
+  return sized("pnm", numbers[0], numbers[1]);
+}
+
+// A picture with real transparency, flattened onto the background its strokes stand out from.
+cv::Mat flatten_alpha(const cv::Mat& decoded) {
+  cv::Mat eight;
+  if (decoded.depth() == CV_16U)
+    decoded.convertTo(eight, CV_8U, 1.0 / 257);
+  else
+    eight = decoded;
+  if (eight.channels() != 4 && eight.channels() != 2) {
+    cv::Mat gray;
+    if (eight.channels() == 1) return eight;
+    cv::cvtColor(eight, gray, cv::COLOR_BGR2GRAY);
+    return gray;
+  }
+  std::vector<cv::Mat> planes;
+  cv::split(eight, planes);
+  const cv::Mat alpha = planes.back();
+  cv::Mat gray;
+  if (eight.channels() == 4)
+    cv::cvtColor(eight, gray, cv::COLOR_BGRA2GRAY);
+  else
+    gray = planes[0];
+  double lowest = 0;
+  cv::minMaxLoc(alpha, &lowest);
+  if (lowest >= 255) return gray;
+  const cv::Mat opaque = alpha >= 128;
+  const double level = cv::countNonZero(opaque) > 0 ? cv::mean(gray, opaque)[0] : 0;
+  const double background = level < 128 ? 255 : 0;
+  cv::Mat a, g, out;
+  alpha.convertTo(a, CV_32F, 1.0 / 255);
+  gray.convertTo(g, CV_32F);
+  out = g.mul(a) + (1 - a) * background;
+  out.convertTo(gray, CV_8U);
+  return gray;
+}
+
+}  // namespace
+
+std::optional<ImageHeader> read_image_header(std::string_view bytes) {
+  const Bytes b(bytes);
+  if (b.starts(0, "\x89PNG\r\n\x1a\n")) return png_header(b);
+  if (b.starts(0, "\xFF\xD8")) return jpeg_header(b);
+  if (b.starts(0, "BM")) return bmp_header(b);
+  if (b.starts(0, "RIFF") && b.starts(8, "WEBP")) return webp_header(b);
+  if (b.starts(0, std::string_view("II*\0", 4)) || b.starts(0, std::string_view("MM\0*", 4))) return tiff_header(b);
+  if (b.size() > 2 && bytes[0] == 'P' && bytes[1] >= '1' && bytes[1] <= '6') return pnm_header(bytes);
+  return std::nullopt;
+}
+
+cv::Mat decode_image(std::string_view bytes, std::int64_t max_pixels) {
+  if (bytes.empty()) throw Error("empty file, not an image");
+  const auto header = read_image_header(bytes);
+  if (!header) throw Error("not a supported image (PNG, JPEG, BMP, WebP, TIFF, PGM/PPM/PBM)");
+  const std::int64_t pixels = std::int64_t{header->width} * header->height;
+  if (header->width <= 0 || header->height <= 0) throw Error(fmt::format("{} header gives an empty image", header->format));
+  if (pixels > max_pixels)
+    throw Error(fmt::format("image is {}x{} ({:.1f} MP), over the limit of {:.1f} MP (--max-pixels)", header->width,
+                            header->height, pixels / 1e6, max_pixels / 1e6));
+  if (std::min(header->width, header->height) < min_image_side)
+    throw Error(fmt::format("image is {}x{}, too small to hold a digit (at least {}x{} pixels)", header->width,
+                            header->height, min_image_side, min_image_side));
+  // cv::imdecode wants a Mat over the bytes; it only reads them.
+  const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+  cv::Mat image;
+  try {
+    // IMREAD_GRAYSCALE applies EXIF orientation; IMREAD_UNCHANGED (needed to see alpha) does not,
+    // which is fine since transparent formats rarely carry EXIF.
+    image = header->alpha ? flatten_alpha(cv::imdecode(buffer, cv::IMREAD_UNCHANGED))
+                          : cv::imdecode(buffer, cv::IMREAD_GRAYSCALE);
+  } catch (const cv::Exception& e) {
+    throw Error(fmt::format("cannot decode {} image: {}", header->format, e.err));
+  }
+  if (image.empty()) throw Error(fmt::format("cannot decode {} image (corrupt or truncated)", header->format));
+  if (std::int64_t{image.cols} * image.rows > max_pixels || std::min(image.cols, image.rows) < min_image_side)
+    throw Error(fmt::format("decoded image is {}x{}, outside the accepted size", image.cols, image.rows));
+  return image;
+}
+
+Working to_working_resolution(const cv::Mat& gray, int max_side) {
+  const int longer = std::max(gray.cols, gray.rows);
+  if (longer <= max_side) return {gray, 1.0};
+  const double scale = static_cast<double>(max_side) / longer;
+  Working w;
+  w.scale = scale;
+  cv::resize(gray, w.image, cv::Size(), scale, scale, cv::INTER_AREA);
+  return w;
+}
+
+}  // namespace digits

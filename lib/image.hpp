@@ -1,0 +1,43 @@
+#pragma once
+// Turning uploaded bytes into a grayscale picture safely: the size is read from the file's header
+// before anything is decoded, so a hostile header cannot make us allocate gigabytes.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <opencv2/core.hpp>
+
+namespace digits {
+
+inline constexpr std::int64_t default_max_pixels = 40'000'000;
+// Below this a picture cannot hold a legible digit; refusing it is clearer than answering [].
+inline constexpr int min_image_side = 8;
+
+struct ImageHeader {
+  std::string format;  // "png", "jpeg", "bmp", "webp", "tiff", "pnm"
+  int width = 0;       // as stored, before any EXIF rotation (which keeps the pixel count)
+  int height = 0;
+  bool alpha = false;  // may carry transparency (PNG/WebP), e.g. a drawing from a web canvas
+};
+
+// Reads the format and the stored size from the first bytes; nullopt when the format is not one
+// we can size safely (then decode_image refuses it). Never decodes pixels.
+std::optional<ImageHeader> read_image_header(std::string_view bytes);
+
+// Decodes `bytes` into 8-bit grayscale with EXIF orientation applied.
+// Transparent pixels become the background: drawings on a transparent canvas composite onto
+// the colour that contrasts with their strokes. Throws Error on empty, unknown, truncated or
+// undecodable data, a picture smaller than min_image_side, or more than `max_pixels` pixels.
+// Messages do not repeat the input's name: callers know it and put it in front.
+cv::Mat decode_image(std::string_view bytes, std::int64_t max_pixels = default_max_pixels);
+
+// The scale (<= 1) that brings the longer side down to `max_side`, and the resized image.
+struct Working {
+  cv::Mat image;
+  double scale = 1;  // working = original * scale
+};
+Working to_working_resolution(const cv::Mat& gray, int max_side);
+
+}  // namespace digits

@@ -1,0 +1,597 @@
+#include "segment.hpp"
+
+#include "error.hpp"
+#include "normalise.hpp"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <numeric>
+
+namespace digits {
+
+namespace {
+
+int odd(int v) { return v | 1; }
+
+cv::Mat shrink(const cv::Mat& img, int factor) {
+  if (factor <= 1) return img;
+  cv::Mat small;
+  cv::resize(img, small, cv::Size(std::max(1, img.cols / factor), std::max(1, img.rows / factor)), 0, 0,
+             cv::INTER_AREA);
+  return small;
+}
+
+// The value below which `fraction` of the histogram's mass lies.
+int percentile(const std::array<int, 256>& hist, double fraction) {
+  const long total = std::accumulate(hist.begin(), hist.end(), 0L);
+  long seen = 0;
+  for (int v = 0; v < 256; ++v) {
+    seen += hist[static_cast<std::size_t>(v)];
+    if (static_cast<double>(seen) >= fraction * static_cast<double>(total)) return v;
+  }
+  return 255;
+}
+
+std::array<int, 256> histogram(const cv::Mat& img) {
+  std::array<int, 256> hist{};
+  for (int y = 0; y < img.rows; ++y) {
+    const auto* row = img.ptr<std::uint8_t>(y);
+    for (int x = 0; x < img.cols; ++x) ++hist[row[x]];
+  }
+  return hist;
+}
+
+Blob merged(const Blob& a, const Blob& b) {
+  Blob out;
+  out.box = a.box | b.box;
+  out.mask = cv::Mat::zeros(out.box.size(), CV_8U);
+  for (const Blob* part : {&a, &b}) {
+    cv::Mat target = out.mask(part->box - out.box.tl());
+    cv::bitwise_or(target, part->mask, target);
+  }
+  return out;
+}
+
+
+// Labels the 8-connected components and returns each one's bounding box (index = label - 1).
+// One pass over the labels: OpenCV's WithStats variant is several times slower here.
+std::vector<cv::Rect> label_components(const cv::Mat& mask, cv::Mat& labels) {
+  const int n = cv::connectedComponents(mask, labels, 8, CV_32S);
+  std::vector<std::array<int, 4>> ext(static_cast<std::size_t>(std::max(0, n - 1)),
+                                      {mask.cols, mask.rows, -1, -1});
+  for (int y = 0; y < labels.rows; ++y) {
+    const auto* l = labels.ptr<int>(y);
+    for (int x = 0; x < labels.cols; ++x)
+      if (l[x] > 0) {
+        auto& e = ext[static_cast<std::size_t>(l[x] - 1)];
+        e[0] = std::min(e[0], x), e[1] = std::min(e[1], y), e[2] = std::max(e[2], x), e[3] = std::max(e[3], y);
+      }
+  }
+  std::vector<cv::Rect> boxes;
+  boxes.reserve(ext.size());
+  for (const auto& e : ext) boxes.emplace_back(e[0], e[1], e[2] - e[0] + 1, e[3] - e[1] + 1);
+  return boxes;
+}
+
+int horizontal_overlap(const cv::Rect& a, const cv::Rect& b) {
+  return std::min(a.x + a.width, b.x + b.width) - std::max(a.x, b.x);
+}
+
+int vertical_gap(const cv::Rect& a, const cv::Rect& b) {
+  return std::max(a.y, b.y) - std::min(a.y + a.height, b.y + b.height);
+}
+
+// --- straight lines ----------------------------------------------------------------------------
+
+struct Segment {
+  cv::Point a, b;
+  bool horizontal = true;
+  double length() const { return std::hypot(b.x - a.x, b.y - a.y); }
+};
+
+// The line's thickness: the median run of ink across it, sampled along its length.
+int line_thickness(const cv::Mat& mask, const Segment& s) {
+  std::vector<int> runs;
+  constexpr int samples = 15, limit = 40;
+  for (int i = 1; i <= samples; ++i) {
+    const double t = static_cast<double>(i) / (samples + 1);
+    const cv::Point p(static_cast<int>(std::lround(s.a.x + t * (s.b.x - s.a.x))),
+                      static_cast<int>(std::lround(s.a.y + t * (s.b.y - s.a.y))));
+    const cv::Point step = s.horizontal ? cv::Point(0, 1) : cv::Point(1, 0);
+    const auto inside = [&](cv::Point q) { return q.x >= 0 && q.y >= 0 && q.x < mask.cols && q.y < mask.rows; };
+    if (!inside(p) || mask.at<std::uint8_t>(p) == 0) continue;
+    int run = 1;
+    for (cv::Point q = p + step; inside(q) && mask.at<std::uint8_t>(q) && run < limit; q += step) ++run;
+    for (cv::Point q = p - step; inside(q) && mask.at<std::uint8_t>(q) && run < limit; q -= step) ++run;
+    runs.push_back(run);
+  }
+  if (runs.empty()) return 1;
+  std::nth_element(runs.begin(), runs.begin() + static_cast<std::ptrdiff_t>(runs.size() / 2), runs.end());
+  return runs[runs.size() / 2];
+}
+
+// Rules and grid lines span the page; a digit's stroke does not. A lone line must nearly cross
+// the whole picture, as a stroke of a tightly cropped "1" or "7" might reach most of the way.
+std::vector<Segment> page_lines(const cv::Mat& candidates) {
+  std::vector<cv::Vec4i> found;
+  const int shorter = std::min(candidates.cols, candidates.rows);
+  cv::HoughLinesP(candidates, found, 1, CV_PI / 360, std::max(20, shorter / 4), 0.4 * shorter,
+                  std::max(3, shorter / 40));
+  std::vector<Segment> lines[2];
+  for (const auto& v : found) {
+    Segment s{{v[0], v[1]}, {v[2], v[3]}};
+    const double angle = std::abs(std::atan2(s.b.y - s.a.y, s.b.x - s.a.x)) * 180 / CV_PI;
+    const double from_horizontal = std::min(angle, 180 - angle);
+    if (from_horizontal <= 15 && s.length() >= 0.5 * candidates.cols) {
+      lines[0].push_back(s);
+    } else if (std::abs(angle - 90) <= 15 && s.length() >= 0.75 * candidates.rows) {
+      s.horizontal = false;
+      lines[1].push_back(s);
+    }
+  }
+  std::vector<Segment> out;
+  for (int o = 0; o < 2; ++o) {
+    const double extent = o == 0 ? candidates.cols : candidates.rows;
+    // Several parallel segments from one thick line count once: distinct lines are apart.
+    std::vector<double> offsets;
+    for (const auto& s : lines[o]) offsets.push_back(o == 0 ? (s.a.y + s.b.y) / 2.0 : (s.a.x + s.b.x) / 2.0);
+    std::ranges::sort(offsets);
+    int distinct = offsets.empty() ? 0 : 1;
+    for (std::size_t i = 1; i < offsets.size(); ++i) distinct += offsets[i] - offsets[i - 1] > 6 ? 1 : 0;
+    for (const auto& s : lines[o])
+      if (distinct >= 2 || s.length() >= 0.9 * extent) out.push_back(s);
+  }
+  return out;
+}
+
+void erase_lines(cv::Mat& mask, const std::vector<Segment>& lines, bool horizontal) {
+  cv::Mat band = cv::Mat::zeros(mask.size(), CV_8U);
+  int widest = 0;
+  for (const auto& s : lines) {
+    if (s.horizontal != horizontal) continue;
+    const int thickness = line_thickness(mask, s);
+    widest = std::max(widest, thickness);
+    // Hough segments stop a little short of the ends; extend them.
+    const cv::Point2d d = cv::Point2d(s.b - s.a) * (0.05 + 4.0 / std::max(1.0, s.length()));
+    cv::line(band, cv::Point(cv::Point2d(s.a) - d), cv::Point(cv::Point2d(s.b) + d), cv::Scalar(255), thickness + 2);
+  }
+  if (widest == 0) return;
+  cv::Mat on_line, rest;
+  cv::bitwise_and(mask, band, on_line);
+  cv::bitwise_and(mask, ~band, rest);
+  // A stroke crossing the line has ink on both sides of it: bridge that gap again.
+  const int reach = 2 * widest + 5;
+  const cv::Mat across = cv::getStructuringElement(
+      cv::MORPH_RECT, horizontal ? cv::Size(1, reach) : cv::Size(reach, 1));
+  cv::Mat bridged;
+  cv::morphologyEx(rest, bridged, cv::MORPH_CLOSE, across);
+  cv::bitwise_and(bridged, on_line, bridged);
+  cv::bitwise_or(rest, bridged, mask);
+}
+
+// --- splitting -----------------------------------------------------------------------------------
+
+// A cut between two touching digits: for each row the first column of the right-hand part.
+// Unlike a straight cut it can wind between strokes, crossing ink only where the digits meet.
+struct Seam {
+  std::vector<int> x;
+  int crossings = 0;  // strokes crossed: runs of ink along the path
+};
+
+// The cheapest top-to-bottom path within columns [lo, hi]. Entering a stroke costs the most, so
+// the path prefers running along one junction to cutting two strokes; each ink pixel costs a
+// stroke-width fraction, a step sideways a little, straying from `ideal` a little more.
+Seam find_seam(const cv::Mat& mask, int lo, int hi, double ideal, double stroke) {
+  constexpr float entry = 1.5f;
+  const float per_pixel = static_cast<float>(1.0 / std::max(1.0, stroke));
+  const int w = hi - lo + 1, h = mask.rows;
+  std::vector<float> cost(static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
+  std::vector<std::int8_t> from(cost.size(), 0);
+  const auto at = [w](int y, int i) { return static_cast<std::size_t>(y) * static_cast<std::size_t>(w) + static_cast<std::size_t>(i); };
+  for (int y = 0; y < h; ++y) {
+    const auto* row = mask.ptr<std::uint8_t>(y);
+    const auto* above = y > 0 ? mask.ptr<std::uint8_t>(y - 1) : nullptr;
+    for (int i = 0; i < w; ++i) {
+      const bool ink = row[lo + i] != 0;
+      const float off = static_cast<float>((lo + i - ideal) / std::max(1, w));
+      const float here = (ink ? per_pixel : 0.0f) + 0.02f * off * off;
+      if (y == 0) {
+        cost[at(y, i)] = here + (ink ? entry : 0.0f);
+        continue;
+      }
+      float best = 1e30f;
+      std::int8_t step = 0;
+      for (const int d : {0, -1, 1}) {
+        const int j = i + d;
+        if (j < 0 || j >= w) continue;
+        const float c = cost[at(y - 1, j)] + (d != 0 ? 0.05f : 0.0f) + (ink && !above[lo + j] ? entry : 0.0f);
+        if (c < best) best = c, step = static_cast<std::int8_t>(d);
+      }
+      cost[at(y, i)] = best + here;
+      from[at(y, i)] = step;
+    }
+  }
+  int i = 0;
+  for (int k = 1; k < w; ++k)
+    if (cost[at(h - 1, k)] < cost[at(h - 1, i)]) i = k;
+  Seam seam;
+  seam.x.assign(static_cast<std::size_t>(h), 0);
+  bool inside = false;
+  for (int y = h - 1; y >= 0; --y) {
+    seam.x[static_cast<std::size_t>(y)] = lo + i;
+    const bool ink = mask.at<std::uint8_t>(y, lo + i) != 0;
+    seam.crossings += ink && !inside ? 1 : 0;
+    inside = ink;
+    i += from[at(y, i)];
+  }
+  return seam;
+}
+
+// The parts of `blob` between consecutive seams, each shrunk to its ink.
+std::vector<Blob> split_at(const Blob& blob, const std::vector<Seam>& seams, double min_height) {
+  std::vector<Blob> out;
+  for (std::size_t p = 0; p <= seams.size(); ++p) {
+    cv::Mat part = cv::Mat::zeros(blob.mask.size(), CV_8U);
+    for (int y = 0; y < blob.mask.rows; ++y) {
+      const int a = p == 0 ? 0 : seams[p - 1].x[static_cast<std::size_t>(y)];
+      const int b = p == seams.size() ? blob.mask.cols : seams[p].x[static_cast<std::size_t>(y)];
+      if (b > a) blob.mask.row(y).colRange(a, b).copyTo(part.row(y).colRange(a, b));
+    }
+    std::vector<cv::Point> points;
+    cv::findNonZero(part, points);
+    if (points.empty()) return {};
+    const cv::Rect tight = cv::boundingRect(points);
+    // A part must look like a digit of this line, not a sliver of the neighbour's stroke.
+    if (tight.height < min_height * blob.box.height || tight.width < 2) return {};
+    out.push_back({tight + blob.box.tl(), part(tight).clone()});
+  }
+  return out;
+}
+
+// Splits `blob` into `parts` when the seams look like digits touching: crossing one stroke
+// (where two digits meet), two when the blob is clearly too wide, any number when it is far too
+// wide for one digit. A single wide digit (a 0, 2 or 5) needs two or more crossings.
+std::vector<Blob> split_into(const Blob& blob, int parts, double aspect) {
+  const int w = blob.box.width;
+  const double pitch = static_cast<double>(w) / parts;
+  const int allowed = aspect >= 1.9 ? 1 << 20 : aspect >= 1.5 ? 2 : 1;
+  const double stroke = stroke_width(blob.mask);
+  std::vector<Seam> seams;
+  for (int k = 1; k < parts; ++k) {
+    const double ideal = k * pitch;
+    const int lo = std::max(1, static_cast<int>(ideal - 0.35 * pitch));
+    const int hi = std::min(w - 1, static_cast<int>(ideal + 0.35 * pitch));
+    if (hi <= lo) return {};
+    seams.push_back(find_seam(blob.mask, lo, hi, ideal, stroke));
+    if (seams.back().crossings > allowed) return {};
+  }
+  return split_at(blob, seams, 0.45);
+}
+
+// --- lines ---------------------------------------------------------------------------------------
+
+struct TextLine {
+  std::vector<Blob> members;
+  double slope() const {
+    if (members.size() < 2) return 0;
+    double mx = 0, my = 0;
+    for (const auto& b : members) mx += cx(b), my += cy(b);
+    mx /= static_cast<double>(members.size());
+    my /= static_cast<double>(members.size());
+    double sxx = 0, sxy = 0;
+    for (const auto& b : members) sxx += (cx(b) - mx) * (cx(b) - mx), sxy += (cx(b) - mx) * (cy(b) - my);
+    return sxx > 0 ? std::clamp(sxy / sxx, -0.3, 0.3) : 0;
+  }
+  double predict(double x) const { return cy(members.back()) + slope() * (x - cx(members.back())); }
+  static double cx(const Blob& b) { return b.box.x + b.box.width / 2.0; }
+  static double cy(const Blob& b) { return b.box.y + b.box.height / 2.0; }
+};
+
+}  // namespace
+
+// --- step 2 --------------------------------------------------------------------------------------
+
+bool is_light_on_dark(const cv::Mat& gray) {
+  const int shorter = std::min(gray.cols, gray.rows);
+  // About 75 px on the shorter side: strokes are fainter there but still lean the same way.
+  const cv::Mat small = shrink(gray, std::max(1, shorter / 75));
+  cv::Mat local;
+  const int k = odd(std::clamp(std::min(small.cols, small.rows) / 3, 3, 99));
+  cv::medianBlur(small, local, k);
+  // Ink is the minority that departs strongly from its surroundings; which way it departs
+  // is the polarity. Small departures (noise, gradients) are ignored.
+  constexpr int margin = 10;
+  double darker = 0, lighter = 0;
+  for (int y = 0; y < small.rows; ++y) {
+    const auto* s = small.ptr<std::uint8_t>(y);
+    const auto* l = local.ptr<std::uint8_t>(y);
+    for (int x = 0; x < small.cols; ++x) {
+      const int d = s[x] - l[x];
+      if (d > margin) lighter += d - margin;
+      if (-d > margin) darker += -d - margin;
+    }
+  }
+  return lighter > darker;
+}
+
+cv::Mat ink_map(const cv::Mat& gray, bool light_on_dark) {
+  cv::Mat src;
+  if (light_on_dark)
+    cv::bitwise_not(gray, src);
+  else
+    src = gray;
+  const int shorter = std::min(src.cols, src.rows);
+  const int factor = shorter >= 200 ? 4 : shorter >= 60 ? 2 : 1;
+  const cv::Mat small = shrink(src, factor);
+  // The closing must be wider than any stroke: a quarter of the shorter side is, for writing
+  // that fills the picture as much as for a page.
+  const int k = odd(std::max(3, std::clamp(shorter / 4, 15, 301) / factor));
+  cv::Mat background;
+  cv::morphologyEx(small, background, cv::MORPH_CLOSE, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(k, k)));
+  cv::blur(background, background, cv::Size(odd(k / 2), odd(k / 2)));
+  cv::resize(background, background, src.size(), 0, 0, cv::INTER_LINEAR);
+  cv::max(background, 1, background);
+  cv::Mat paper;
+  cv::divide(src, background, paper, 255.0);  // 255 where the paper is, whatever the lighting
+  cv::Mat ink;
+  cv::bitwise_not(paper, ink);
+  return ink;
+}
+
+// --- step 3 --------------------------------------------------------------------------------------
+
+cv::Mat binarise(const cv::Mat& ink) {
+  cv::Mat smooth;
+  cv::GaussianBlur(ink, smooth, cv::Size(3, 3), 0);
+  const auto hist = histogram(smooth);
+  const int median = percentile(hist, 0.5);
+  const double sigma = std::max(1, percentile(hist, 0.75) - median) / 0.674;
+  // Ink must stand out of the paper's noise and be at least ~16% darker than the paper.
+  const double floor = std::max(40.0, median + 6 * sigma);
+  cv::Mat scratch;
+  const double otsu = cv::threshold(smooth, scratch, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
+  const double high = std::max(otsu, floor);
+  const double low = std::max(0.5 * high, std::min(floor, 25.0 + median));
+  const cv::Mat weak = smooth > low;
+  cv::Mat labels;
+  const int n = cv::connectedComponents(weak, labels, 8, CV_32S);
+  std::vector<std::uint8_t> keep(static_cast<std::size_t>(n), 0);
+  for (int y = 0; y < smooth.rows; ++y) {
+    const auto* s = smooth.ptr<std::uint8_t>(y);
+    const auto* l = labels.ptr<int>(y);
+    for (int x = 0; x < smooth.cols; ++x)
+      if (s[x] > high) keep[static_cast<std::size_t>(l[x])] = 255;
+  }
+  keep[0] = 0;
+  cv::Mat mask(smooth.size(), CV_8U);
+  for (int y = 0; y < mask.rows; ++y) {
+    auto* m = mask.ptr<std::uint8_t>(y);
+    const auto* l = labels.ptr<int>(y);
+    for (int x = 0; x < mask.cols; ++x) m[x] = keep[static_cast<std::size_t>(l[x])];
+  }
+  return mask;
+}
+
+namespace {
+
+// Rules and grid lines span the page; without such a blob there is no line to look for.
+bool spans_page(const cv::Rect& box, const cv::Size& page) {
+  return box.width >= page.width / 2 || box.height >= 3 * page.height / 4;
+}
+
+}  // namespace
+
+int remove_straight_lines(cv::Mat& mask) {
+  cv::Mat labels;
+  const auto boxes = label_components(mask, labels);
+  // Only components spanning much of the picture can hold a rule; skip the search otherwise.
+  std::vector<int> long_ones;
+  for (std::size_t i = 0; i < boxes.size(); ++i)
+    if (spans_page(boxes[i], mask.size())) long_ones.push_back(static_cast<int>(i) + 1);
+  if (long_ones.empty()) return 0;
+  cv::Mat candidates = cv::Mat::zeros(mask.size(), CV_8U);
+  for (const int i : long_ones) candidates.setTo(255, labels == i);
+  const auto lines = page_lines(candidates);
+  erase_lines(mask, lines, true);
+  erase_lines(mask, lines, false);
+  return static_cast<int>(lines.size());
+}
+
+// --- step 4 --------------------------------------------------------------------------------------
+
+std::vector<Blob> find_blobs(const cv::Mat& mask) {
+  cv::Mat labels;
+  const auto boxes = label_components(mask, labels);
+  std::vector<Blob> blobs;
+  blobs.reserve(boxes.size());
+  for (std::size_t i = 0; i < boxes.size(); ++i)
+    blobs.push_back({boxes[i], labels(boxes[i]) == static_cast<int>(i) + 1});
+  return blobs;
+}
+
+double typical_height(const std::vector<Blob>& blobs) {
+  std::vector<std::pair<int, int>> height_area;
+  long total = 0;
+  for (const auto& b : blobs) {
+    const int h = b.box.height, w = b.box.width;
+    if (h < 4 || w > 10 * h || h > 25 * w) continue;  // specks and line-shaped marks (chains of touching digits count)
+    const int area = cv::countNonZero(b.mask);
+    height_area.emplace_back(h, area);
+    total += area;
+  }
+  if (height_area.empty()) return 0;
+  std::ranges::sort(height_area);
+  long seen = 0;
+  for (const auto& [h, area] : height_area) {
+    seen += area;
+    if (2 * seen >= total) return h;
+  }
+  return height_area.back().first;
+}
+
+std::vector<Blob> merge_pieces(std::vector<Blob> blobs, double height) {
+  if (height <= 0) return blobs;
+  for (bool changed = true; changed;) {
+    changed = false;
+    std::ranges::sort(blobs, [](const Blob& a, const Blob& b) { return a.box.area() < b.box.area(); });
+    for (std::size_t i = 0; i < blobs.size() && !changed; ++i) {
+      const cv::Rect piece = blobs[i].box;
+      if (piece.height >= 0.75 * height || std::max(piece.width, piece.height) < 0.15 * height) continue;
+      std::size_t best = blobs.size();
+      long best_growth = 0;
+      for (std::size_t j = 0; j < blobs.size(); ++j) {
+        if (j == i) continue;
+        const cv::Rect host = blobs[j].box;
+        const cv::Rect both = piece | host;
+        const cv::Rect widened(host.x - static_cast<int>(0.1 * height), host.y,
+                               host.width + static_cast<int>(0.2 * height), host.height);
+        const bool above_or_below = horizontal_overlap(piece, widened) >= piece.width / 2;
+        // The pieces' union may be taller than a typical digit (a 5's bar above its belly) or
+        // wider (a wide 5), but not by as much as two digits or two lines would make it.
+        const bool digit_sized = both.height <= 1.5 * height && both.width <= 1.4 * std::max<double>(height, host.height);
+        const bool close = vertical_gap(piece, host) <= 0.35 * height;
+        if (!(above_or_below && digit_sized && close)) continue;
+        const long growth = static_cast<long>(both.area()) - host.area();
+        if (best == blobs.size() || growth < best_growth) best = j, best_growth = growth;
+      }
+      if (best == blobs.size()) continue;
+      blobs[best] = merged(blobs[best], blobs[i]);
+      blobs.erase(blobs.begin() + static_cast<std::ptrdiff_t>(i));
+      changed = true;
+    }
+  }
+  return blobs;
+}
+
+std::vector<Blob> split_touching(std::vector<Blob> blobs, double height) {
+  std::vector<Blob> out;
+  for (auto& blob : blobs) {
+    const double ref = std::max<double>(blob.box.height, 0.85 * height);
+    // Single digits are rarely much wider than tall; two touching ones are about 1.4 times.
+    const bool too_wide = blob.box.height >= 0.6 * height && blob.box.width > 1.25 * ref;
+    std::vector<Blob> parts;
+    if (too_wide) {
+      const int guess = std::clamp(static_cast<int>(std::lround(blob.box.width / (0.75 * ref))), 2, 8);
+      const double aspect = blob.box.width / ref;
+      for (int n = guess; n >= 2 && parts.empty(); --n) parts = split_into(blob, n, aspect * 2 / n);
+    }
+    if (parts.empty())
+      out.push_back(std::move(blob));
+    else
+      for (auto& p : parts) out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::vector<Blob> drop_marks(std::vector<Blob> blobs, double height) {
+  constexpr int min_digit_height = 8;  // working pixels; smaller is not legible
+  std::erase_if(blobs, [&](const Blob& b) {
+    const int h = b.box.height, w = b.box.width;
+    if (h < min_digit_height || h < 0.4 * height) return true;        // specks, dots, dashes
+    if (w > 2.5 * h && h < 0.5 * height) return true;                // underlines, minus signs
+    if (h > 2.5 * height && height > 0) return true;                  // blots and shadows
+    const double fill = static_cast<double>(cv::countNonZero(b.mask)) / b.box.area();
+    return fill > 0.85 && w > 0.5 * h && h > 0.5 * height;            // solid patches, not strokes
+  });
+  return blobs;
+}
+
+// --- step 5 --------------------------------------------------------------------------------------
+
+std::vector<std::vector<Blob>> group_lines(std::vector<Blob> blobs, double height) {
+  std::ranges::sort(blobs, [](const Blob& a, const Blob& b) { return TextLine::cx(a) < TextLine::cx(b); });
+  std::vector<TextLine> lines;
+  for (auto& blob : blobs) {
+    const double tolerance = 0.5 * std::max<double>(height, blob.box.height);
+    TextLine* best = nullptr;
+    double best_distance = tolerance;
+    for (auto& line : lines) {
+      const double distance = std::abs(TextLine::cy(blob) - line.predict(TextLine::cx(blob)));
+      if (distance < best_distance) best_distance = distance, best = &line;
+    }
+    if (best)
+      best->members.push_back(std::move(blob));
+    else
+      lines.push_back({{std::move(blob)}});
+  }
+  // Order lines by their height at a common abscissa, so a slanted page still reads top down.
+  double x_mid = 0, slope_sum = 0;
+  std::size_t count = 0, sloped = 0;
+  for (const auto& line : lines) {
+    for (const auto& b : line.members) x_mid += TextLine::cx(b), ++count;
+    if (line.members.size() >= 3) slope_sum += line.slope(), ++sloped;
+  }
+  if (count > 0) x_mid /= static_cast<double>(count);
+  const double slope = sloped > 0 ? slope_sum / static_cast<double>(sloped) : 0;
+  const auto level = [&](const TextLine& line) {
+    double sum = 0;
+    for (const auto& b : line.members) sum += TextLine::cy(b) - slope * (TextLine::cx(b) - x_mid);
+    return sum / static_cast<double>(line.members.size());
+  };
+  std::ranges::sort(lines, [&](const TextLine& a, const TextLine& b) { return level(a) < level(b); });
+  std::vector<std::vector<Blob>> out;
+  for (auto& line : lines) out.push_back(std::move(line.members));
+  return out;
+}
+
+// --- everything ----------------------------------------------------------------------------------
+
+namespace {
+
+Box original_box(const cv::Rect& r, double scale, const cv::Size& original) {
+  const int x0 = std::clamp(static_cast<int>(std::floor(r.x / scale)), 0, original.width - 1);
+  const int y0 = std::clamp(static_cast<int>(std::floor(r.y / scale)), 0, original.height - 1);
+  const int x1 = std::clamp(static_cast<int>(std::ceil((r.x + r.width) / scale)), x0 + 1, original.width);
+  const int y1 = std::clamp(static_cast<int>(std::ceil((r.y + r.height) / scale)), y0 + 1, original.height);
+  return {x0, y0, x1 - x0, y1 - y0};
+}
+
+// The digit's own ink, soft edges included, without strokes of its neighbours in its box.
+Crop digit_crop(const cv::Mat& ink, const Blob& blob) {
+  cv::Mat mask;
+  cv::dilate(blob.mask, mask, cv::Mat());
+  cv::Mat own = cv::Mat::zeros(blob.box.size(), CV_8U);
+  ink(blob.box).copyTo(own, mask);
+  return normalise_digit(own);
+}
+
+}  // namespace
+
+ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options) {
+  if (gray.empty() || gray.type() != CV_8UC1) throw Error("segment_image needs a non-empty 8-bit grayscale image");
+  ImageRecord record;
+  record.width = gray.cols;
+  record.height = gray.rows;
+  const Working working = to_working_resolution(gray, options.working_side);
+  const bool light_on_dark = options.polarity == Polarity::automatic ? is_light_on_dark(working.image)
+                                                                     : options.polarity == Polarity::light_on_dark;
+  const cv::Mat ink = ink_map(working.image, light_on_dark);
+  cv::Mat mask = binarise(ink);
+  auto blobs = find_blobs(mask);
+  if (std::ranges::any_of(blobs, [&](const Blob& b) { return spans_page(b.box, mask.size()); }) &&
+      remove_straight_lines(mask) > 0)
+    blobs = find_blobs(mask);
+  const double height = typical_height(blobs);
+  blobs = merge_pieces(std::move(blobs), height);
+  blobs = split_touching(std::move(blobs), height);
+  blobs = drop_marks(std::move(blobs), height);
+  const auto lines = group_lines(std::move(blobs), height);
+  for (std::size_t l = 0; l < lines.size(); ++l)
+    for (const auto& blob : lines[l]) {
+      DigitRecord digit;
+      digit.box = original_box(blob.box, working.scale, gray.size());
+      digit.line = static_cast<int>(l);
+      digit.pixels = digit_crop(ink, blob);
+      record.digits.push_back(std::move(digit));
+    }
+  return record;
+}
+
+ImageRecord segment_bytes(std::string_view bytes, const SegmentOptions& options) {
+  return segment_image(decode_image(bytes, options.max_pixels), options);
+}
+
+}  // namespace digits

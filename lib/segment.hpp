@@ -1,0 +1,89 @@
+#pragma once
+// Finding handwritten digits in a picture: photos of paper, scans, canvas drawings; several
+// lines, touching digits, either ink polarity. Each step is a function of its own so it can be
+// tested and reused; segment_image runs them in order.
+
+#include "image.hpp"
+#include "records.hpp"
+
+#include <opencv2/core.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace digits {
+
+enum class Polarity { automatic, dark_on_light, light_on_dark };  // --invert auto|no|yes
+
+struct SegmentOptions {
+  Polarity polarity = Polarity::automatic;
+  std::int64_t max_pixels = default_max_pixels;
+  // Larger pictures are analysed at this longer side; boxes are still given in the original.
+  int working_side = 1600;
+};
+
+// --- step 2: background and polarity ------------------------------------------------------------
+
+// True when the ink is lighter than its surroundings (chalk on a board, white pen on black).
+// Judged against a local background, so a lighting gradient does not decide it.
+bool is_light_on_dark(const cv::Mat& gray);
+
+// The ink's strength with the background taken out: 0 where the paper is, up to 255 for the
+// darkest ink (dark-on-light input; pass light_on_dark for the other polarity). The background
+// is a morphological closing at low resolution, so shadows, gradients and tinted or ruled paper
+// are divided away rather than thresholded.
+cv::Mat ink_map(const cv::Mat& gray, bool light_on_dark);
+
+// --- step 3: binarisation and clean-up --------------------------------------------------------
+
+// 255 for ink, 0 elsewhere: hysteresis between a contrast threshold chosen from the ink map's
+// histogram (Otsu, never below a floor so paper noise stays paper) and half of it, so faint
+// parts of a stroke survive when they touch a confident part.
+cv::Mat binarise(const cv::Mat& ink);
+
+// Removes long straight lines (ruled paper, grids, underlines; slanted up to ~15 degrees) from
+// `mask`, restoring the strokes that cross them. Returns how many lines were removed.
+int remove_straight_lines(cv::Mat& mask);
+
+// --- step 4: components to digits ------------------------------------------------------------
+
+// A candidate digit: its box in working coordinates and its own ink (255) within that box.
+struct Blob {
+  cv::Rect box;
+  cv::Mat mask;  // CV_8U, box.size()
+};
+
+std::vector<Blob> find_blobs(const cv::Mat& mask);
+
+// The height of a typical digit: the area-weighted median height of the blobs that are not
+// line-shaped, so specks barely count. 0 when there are none.
+double typical_height(const std::vector<Blob>& blobs);
+
+// Joins the pieces of one digit (a broken 5, 4 or 7, a dotted stroke) into it: a piece shorter
+// than a digit joins the blob it overlaps horizontally when together they stay digit-sized.
+std::vector<Blob> merge_pieces(std::vector<Blob> blobs, double height);
+
+// Splits blobs too wide for one digit at the cuts crossing the least ink, into as many parts as
+// the width suggests, each part digit-shaped.
+std::vector<Blob> split_touching(std::vector<Blob> blobs, double height);
+
+// Drops what is not a digit: specks, dots and dashes, underlines, large blots.
+std::vector<Blob> drop_marks(std::vector<Blob> blobs, double height);
+
+// --- step 5: lines and reading order ----------------------------------------------------------
+
+// Groups digits into text lines (following the line's slope, so rotated or sloping writing
+// stays one line) and orders them: lines top to bottom, digits left to right.
+std::vector<std::vector<Blob>> group_lines(std::vector<Blob> blobs, double height);
+
+// --- everything ---------------------------------------------------------------------------------
+
+// Segments a decoded 8-bit grayscale image. The record's `image` is left empty for the caller.
+ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options = {});
+
+// Decodes (with the options' pixel limit) and segments. Throws Error with a message that does
+// not name the input (the caller does).
+ImageRecord segment_bytes(std::string_view bytes, const SegmentOptions& options = {});
+
+}  // namespace digits

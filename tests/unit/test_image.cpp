@@ -1,0 +1,134 @@
+// Decoding with limits: sizes come from headers, never from decoding.
+
+#include <doctest/doctest.h>
+
+#include "error.hpp"
+#include "image.hpp"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <chrono>
+
+using namespace digits;
+
+namespace {
+
+std::string encode(const cv::Mat& img, const std::string& ext, const std::vector<int>& params = {}) {
+  std::vector<std::uint8_t> bytes;
+  REQUIRE(cv::imencode(ext, img, bytes, params));
+  return {bytes.begin(), bytes.end()};
+}
+
+cv::Mat sample(int w, int h) {
+  cv::Mat img(h, w, CV_8UC3, cv::Scalar(240, 240, 240));
+  cv::circle(img, {w / 2, h / 2}, std::min(w, h) / 3, cv::Scalar(20, 20, 20), 3);
+  return img;
+}
+
+// A PNG whose IHDR claims `w` x `h`, followed by nothing a decoder could use.
+std::string png_claiming(std::uint32_t w, std::uint32_t h) {
+  std::string b = "\x89PNG\r\n\x1a\n";
+  b += std::string("\0\0\0\x0dIHDR", 8);
+  for (const std::uint32_t v : {w, h})
+    for (int shift = 24; shift >= 0; shift -= 8) b += static_cast<char>((v >> shift) & 0xFF);
+  b += std::string("\x08\x00\x00\x00\x00", 5);
+  b += std::string("\0\0\0\0", 4);  // CRC, not checked by us
+  b += std::string(64, 'x');
+  return b;
+}
+
+// Inserts an EXIF APP1 segment with the given orientation right after the JPEG's SOI marker.
+std::string with_exif_orientation(const std::string& jpeg, int orientation) {
+  std::string tiff = std::string("MM\0*\0\0\0\x08", 8);
+  tiff += std::string("\0\x01", 2);                                 // one entry
+  tiff += std::string("\x01\x12\0\x03\0\0\0\x01", 8);               // Orientation, SHORT, count 1
+  tiff += static_cast<char>(0), tiff += static_cast<char>(orientation), tiff += std::string(2, '\0');
+  tiff += std::string(4, '\0');                                     // no next IFD
+  const std::string payload = std::string("Exif\0\0", 6) + tiff;
+  const std::size_t length = payload.size() + 2;
+  std::string app1 = "\xFF\xE1";
+  app1 += static_cast<char>(length >> 8), app1 += static_cast<char>(length & 0xFF);
+  return jpeg.substr(0, 2) + app1 + payload + jpeg.substr(2);
+}
+
+}  // namespace
+
+TEST_SUITE("image") {
+  TEST_CASE("headers give format and size without decoding") {
+    const cv::Mat img = sample(37, 23);
+    std::vector<std::pair<std::string, std::string>> formats{{".png", "png"}, {".jpg", "jpeg"}, {".bmp", "bmp"},
+                                                             {".pgm", "pnm"}};
+    if (cv::haveImageWriter(".webp")) formats.emplace_back(".webp", "webp");
+    if (cv::haveImageWriter(".tiff")) formats.emplace_back(".tiff", "tiff");
+    for (const auto& [ext, name] : formats) {
+      CAPTURE(ext);
+      cv::Mat input = img;
+      if (ext == ".pgm") cv::cvtColor(img, input, cv::COLOR_BGR2GRAY);
+      const auto header = read_image_header(encode(input, ext));
+      REQUIRE(header.has_value());
+      CHECK(header->format == name);
+      CHECK(header->width == 37);
+      CHECK(header->height == 23);
+      const cv::Mat decoded = decode_image(encode(input, ext));
+      CHECK(decoded.type() == CV_8UC1);
+      CHECK(decoded.size() == cv::Size(37, 23));
+    }
+  }
+
+  TEST_CASE("a 30000x30000 PNG header is refused before any pixel is decoded") {
+    const std::string bytes = png_claiming(30000, 30000);
+    const auto header = read_image_header(bytes);
+    REQUIRE(header.has_value());
+    CHECK(header->width == 30000);
+    const auto start = std::chrono::steady_clock::now();
+    CHECK_THROWS_WITH_AS(decode_image(bytes), doctest::Contains("over the limit"), Error);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(100));
+    // The limit is the caller's: a small one refuses an ordinary picture too.
+    CHECK_THROWS_AS(decode_image(encode(sample(100, 100), ".png"), 5000), Error);
+    CHECK(decode_image(encode(sample(100, 100), ".png"), 10000).cols == 100);
+  }
+
+  TEST_CASE("bad bytes are clear errors") {
+    CHECK_THROWS_WITH_AS(decode_image(""), doctest::Contains("empty"), Error);
+    CHECK_THROWS_WITH_AS(decode_image("hello, I am a text file\n"), doctest::Contains("not a supported image"), Error);
+    const std::string png = encode(sample(200, 100), ".png");
+    CHECK_THROWS_WITH_AS(decode_image(png.substr(0, png.size() / 2)), doctest::Contains("cannot decode"), Error);
+    CHECK_THROWS_WITH_AS(decode_image(encode(cv::Mat(1, 1, CV_8U, cv::Scalar(0)), ".png")),
+                         doctest::Contains("too small"), Error);
+    CHECK_THROWS_AS(decode_image(png_claiming(0, 10)), Error);
+  }
+
+  TEST_CASE("EXIF orientation is applied") {
+    const std::string jpeg = encode(sample(60, 20), ".jpg");
+    CHECK(decode_image(jpeg).size() == cv::Size(60, 20));
+    const cv::Mat turned = decode_image(with_exif_orientation(jpeg, 6));
+    CHECK(turned.size() == cv::Size(20, 60));
+  }
+
+  TEST_CASE("a transparent canvas is flattened onto a contrasting background") {
+    cv::Mat bgra(80, 80, CV_8UC4, cv::Scalar(0, 0, 0, 0));
+    cv::line(bgra, {40, 10}, {40, 70}, cv::Scalar(0, 0, 0, 255), 6);
+    const auto header = read_image_header(encode(bgra, ".png"));
+    REQUIRE(header.has_value());
+    CHECK(header->alpha);
+    const cv::Mat dark_strokes = decode_image(encode(bgra, ".png"));
+    CHECK(dark_strokes.at<std::uint8_t>(5, 5) == 255);
+    CHECK(dark_strokes.at<std::uint8_t>(40, 40) < 50);
+    cv::Mat white(80, 80, CV_8UC4, cv::Scalar(0, 0, 0, 0));
+    cv::line(white, {40, 10}, {40, 70}, cv::Scalar(255, 255, 255, 255), 6);
+    const cv::Mat light_strokes = decode_image(encode(white, ".png"));
+    CHECK(light_strokes.at<std::uint8_t>(5, 5) == 0);
+    CHECK(light_strokes.at<std::uint8_t>(40, 40) > 200);
+  }
+
+  TEST_CASE("large pictures are worked on at a smaller scale") {
+    const cv::Mat big(1000, 4000, CV_8U, cv::Scalar(200));
+    const Working w = to_working_resolution(big, 1600);
+    CHECK(w.image.size() == cv::Size(1600, 400));
+    CHECK(w.scale == doctest::Approx(0.4));
+    const Working same = to_working_resolution(big, 5000);
+    CHECK(same.scale == 1.0);
+    CHECK(same.image.size() == big.size());
+  }
+}

@@ -1,0 +1,207 @@
+// The segmentation pipeline step by step, on pictures drawn here, and on MNIST test digits.
+
+#include <doctest/doctest.h>
+
+#include "idx.hpp"
+#include "normalise.hpp"
+#include "segment.hpp"
+#include "support.hpp"
+
+#include <opencv2/imgproc.hpp>
+
+#include <cmath>
+
+using namespace digits;
+
+namespace {
+
+// Printed-looking digits: dark ink on a page lit from one side, optionally light on dark.
+cv::Mat page(const std::string& text, bool light_on_dark = false, cv::Size size = {600, 200}) {
+  cv::Mat img(size, CV_8U);
+  for (int x = 0; x < img.cols; ++x) img.col(x).setTo(light_on_dark ? 40 : 250 - 110 * x / img.cols);
+  cv::putText(img, text, {40, 140}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(light_on_dark ? 230 : 30), 10);
+  return img;
+}
+
+std::vector<Blob> blobs_drawn(const std::function<void(cv::Mat&)>& draw, cv::Size size = {400, 300}) {
+  cv::Mat mask = cv::Mat::zeros(size, CV_8U);
+  draw(mask);
+  return find_blobs(mask);
+}
+
+double correlation(const Crop& a, const Crop& b) {
+  cv::Mat fa, fb;
+  crop_to_mat(a).convertTo(fa, CV_64F);
+  crop_to_mat(b).convertTo(fb, CV_64F);
+  fa -= cv::mean(fa)[0];
+  fb -= cv::mean(fb)[0];
+  return fa.dot(fb) / std::sqrt(fa.dot(fa) * fb.dot(fb));
+}
+
+}  // namespace
+
+TEST_SUITE("segment") {
+  TEST_CASE("ink polarity is detected under a lighting gradient") {
+    CHECK_FALSE(is_light_on_dark(page("305")));
+    CHECK(is_light_on_dark(page("305", true)));
+  }
+
+  TEST_CASE("the ink map takes the lighting out") {
+    const cv::Mat img = page("7");
+    const cv::Mat ink = ink_map(img, false);
+    // Bare paper, bright on the left and dim on the right, is all near zero.
+    CHECK(ink.at<std::uint8_t>(10, 10) < 30);
+    CHECK(ink.at<std::uint8_t>(190, 590) < 30);
+    cv::Mat stroke_pixels = img < 60;
+    CHECK(cv::mean(ink, stroke_pixels)[0] > 150);
+  }
+
+  TEST_CASE("binarisation finds strokes and leaves noisy paper empty") {
+    const cv::Mat mask = binarise(ink_map(page("42"), false));
+    CHECK(cv::countNonZero(mask) > 2000);
+    cv::Mat noisy(300, 400, CV_8U);
+    cv::randn(noisy, 200, 6);
+    const cv::Mat empty = binarise(ink_map(noisy, false));
+    CHECK(cv::countNonZero(empty) < 40);
+  }
+
+  TEST_CASE("ruled and grid lines are removed and crossing strokes kept") {
+    cv::Mat mask = cv::Mat::zeros(300, 800, CV_8U);
+    for (int y = 40; y < 300; y += 60) cv::line(mask, {0, y}, {799, y + 30}, cv::Scalar(255), 2);  // sloping rules
+    for (int x = 30; x < 800; x += 200) cv::line(mask, {x, 0}, {x, 299}, cv::Scalar(255), 2);
+    cv::line(mask, {300, 60}, {300, 200}, cv::Scalar(255), 8);  // a "1" crossing two rules
+    CHECK(remove_straight_lines(mask) >= 6);
+    const auto blobs = find_blobs(mask);
+    REQUIRE_FALSE(blobs.empty());
+    const auto tallest = std::ranges::max_element(blobs, {}, [](const Blob& b) { return b.box.height; });
+    CHECK(tallest->box.height >= 135);  // still one stroke from top to bottom
+    CHECK(tallest->box.width <= 14);
+    CHECK(cv::countNonZero(mask) < 1500);  // the rules themselves are gone
+    cv::Mat no_lines = cv::Mat::zeros(200, 200, CV_8U);
+    cv::line(no_lines, {100, 20}, {100, 180}, cv::Scalar(255), 10);  // a big 1 alone is not a rule
+    CHECK(remove_straight_lines(no_lines) == 0);
+  }
+
+  TEST_CASE("pieces of one digit are merged and separate digits are not") {
+    auto five = blobs_drawn([](cv::Mat& m) {
+      cv::line(m, {100, 50}, {150, 50}, cv::Scalar(255), 6);                          // the 5's detached bar
+      cv::ellipse(m, {120, 115}, {30, 35}, 0, -120, 160, cv::Scalar(255), 6);         // its belly
+      cv::line(m, {300, 50}, {300, 150}, cv::Scalar(255), 6);                         // a 1 beside it
+      cv::line(m, {300, 200}, {300, 290}, cv::Scalar(255), 6);                        // and one below
+    });
+    REQUIRE(five.size() == 4);
+    const double h = typical_height(five);
+    CHECK(h > 60);
+    const auto merged = merge_pieces(five, h);
+    CHECK(merged.size() == 3);
+  }
+
+  TEST_CASE("touching digits are split and a wide zero is not") {
+    // The second ring, a little higher, slides in from the right until it first touches.
+    cv::Mat first = cv::Mat::zeros(300, 400, CV_8U);
+    cv::ellipse(first, {60, 150}, {40, 60}, 0, 0, 360, cv::Scalar(255), 8);
+    int touch = 200;
+    for (cv::Mat second; touch > 60; --touch) {
+      second = cv::Mat::zeros(first.size(), CV_8U);
+      cv::ellipse(second, {touch, 140}, {40, 60}, 0, 0, 360, cv::Scalar(255), 8);
+      if (cv::countNonZero(first & second) > 0) break;
+    }
+    auto pair = blobs_drawn([&](cv::Mat& m) {
+      first.copyTo(m);
+      cv::ellipse(m, {touch, 140}, {40, 60}, 0, 0, 360, cv::Scalar(255), 8);
+      cv::ellipse(m, {300, 150}, {40, 60}, 0, 0, 360, cv::Scalar(255), 8);  // a third, alone
+    });
+    REQUIRE(pair.size() == 2);
+    const auto split = split_touching(pair, typical_height(pair));
+    REQUIRE(split.size() == 3);
+    REQUIRE(split[0].box.x < split[1].box.x);
+    CHECK(std::abs(split[0].box.width - 88) <= 8);
+    CHECK(std::abs(split[1].box.x - (touch - 44)) <= 8);
+    // As wide as the pair, but one digit: any cut crosses two strokes.
+    auto wide = blobs_drawn([](cv::Mat& m) { cv::ellipse(m, {200, 150}, {85, 60}, 0, 0, 360, cv::Scalar(255), 8); });
+    CHECK(split_touching(wide, 128).size() == 1);
+  }
+
+  TEST_CASE("specks and underlines are dropped") {
+    auto blobs = blobs_drawn([](cv::Mat& m) {
+      cv::line(m, {100, 50}, {100, 150}, cv::Scalar(255), 8);
+      cv::circle(m, {200, 140}, 3, cv::Scalar(255), cv::FILLED);
+      cv::line(m, {50, 180}, {350, 180}, cv::Scalar(255), 4);
+    });
+    REQUIRE(blobs.size() == 3);
+    const auto kept = drop_marks(blobs, 100);
+    REQUIRE(kept.size() == 1);
+    CHECK(kept[0].box.x < 110);
+  }
+
+  TEST_CASE("digits are grouped into sloping lines and read in order") {
+    cv::Mat mask = cv::Mat::zeros(600, 900, CV_8U);
+    const double slope = std::tan(8 * CV_PI / 180);
+    std::vector<cv::Point> centres;
+    for (int line = 0; line < 3; ++line)
+      for (int i = 0; i < 8; ++i) centres.emplace_back(60 + 100 * i, 100 + 150 * line + static_cast<int>(slope * 100 * i));
+    for (const auto& c : centres) cv::rectangle(mask, cv::Rect(c.x - 15, c.y - 35, 30, 70), cv::Scalar(255), 6);
+    const auto lines = group_lines(find_blobs(mask), 70);
+    REQUIRE(lines.size() == 3);
+    for (std::size_t l = 0; l < 3; ++l) {
+      REQUIRE(lines[l].size() == 8);
+      for (std::size_t i = 0; i < 8; ++i) {
+        const auto& box = lines[l][i].box;
+        CHECK(std::abs(box.x + box.width / 2 - centres[l * 8 + i].x) <= 2);
+        CHECK(std::abs(box.y + box.height / 2 - centres[l * 8 + i].y) <= 2);
+      }
+    }
+  }
+
+  TEST_CASE("a whole picture gives boxes in reading order and a blank one none") {
+    const auto record = segment_image(page("3 8 1"));
+    CHECK(record.width == 600);
+    CHECK(record.height == 200);
+    REQUIRE(record.digits.size() == 3);
+    for (std::size_t i = 1; i < 3; ++i) CHECK(record.digits[i].box.x > record.digits[i - 1].box.x);
+    CHECK(segment_image(cv::Mat(200, 300, CV_8U, cv::Scalar(230))).digits.empty());
+    const auto inverted = segment_image(page("3 8 1", true));
+    CHECK(inverted.digits.size() == 3);
+    SegmentOptions forced;
+    forced.polarity = Polarity::light_on_dark;
+    CHECK(segment_image(page("3 8 1", true), forced).digits.size() == 3);
+  }
+
+  TEST_CASE("boxes are in the original's pixels when the picture is scaled down to work") {
+    cv::Mat big;
+    cv::resize(page("5 2"), big, {}, 4, 4, cv::INTER_LINEAR);  // 2400x800
+    SegmentOptions small;
+    small.working_side = 600;
+    const auto scaled = segment_image(big, small);
+    const auto full = segment_image(big);
+    REQUIRE(scaled.digits.size() == 2);
+    REQUIRE(full.digits.size() == 2);
+    for (std::size_t i = 0; i < 2; ++i) {
+      CHECK(std::abs(scaled.digits[i].box.x - full.digits[i].box.x) <= 8);
+      CHECK(std::abs(scaled.digits[i].box.h - full.digits[i].box.h) <= 12);
+    }
+  }
+
+  TEST_CASE("an MNIST test digit rendered large and re-segmented keeps its crop") {
+    const auto images = read_idx_images(test::source_dir / "data/mnist/t10k-images-idx3-ubyte");
+    double total = 0;
+    constexpr int count = 50;
+    for (int i = 0; i < count; ++i) {
+      CAPTURE(i);
+      Crop original{};
+      std::ranges::copy(images.image(static_cast<std::size_t>(i)), original.begin());
+      cv::Mat digit;
+      cv::resize(crop_to_mat(original), digit, {}, 5, 5, cv::INTER_CUBIC);
+      cv::Mat img(300, 400, CV_8U, cv::Scalar(235));
+      cv::Mat ink_layer = img(cv::Rect(130, 80, 140, 140));
+      cv::subtract(ink_layer, digit, ink_layer);
+      const auto record = segment_image(img);
+      REQUIRE(record.digits.size() == 1);
+      const double r = correlation(record.digits[0].pixels, original);
+      CHECK(r > 0.7);
+      total += r;
+    }
+    MESSAGE("mean correlation " << total / count);
+    CHECK(total / count > 0.88);
+  }
+}
