@@ -11,6 +11,11 @@ struct Error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Input over a size limit (pixels, bytes): still bad input, but a server answers it with 413.
+struct TooLarge : Error {
+  using Error::Error;
+};
+
 // The command line itself is wrong (conflicting or missing options): exit 2.
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;

