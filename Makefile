@@ -25,8 +25,9 @@ data: build
 model: data
 	$(BIN)/digits-train --out models/digits-cnn
 
-# The main job.
-run: data
+# The main job: the page and the API on http://localhost:5000 with the shipped model.
+run: build
+	$(BIN)/digits-serve --port 5000
 
 test: data
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

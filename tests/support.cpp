@@ -5,7 +5,19 @@
 
 #include "dataset.hpp"
 
+#include "files.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
+#include <thread>
+
+extern char** environ;
 #include <random>
 #include <sstream>
 #include <string_view>
@@ -101,6 +113,51 @@ std::size_t error_lines(const std::string& err, const std::string& name) {
   const std::string prefix = name + ": error: ";
   if (lines.empty() || !lines.back().starts_with(prefix)) return 0;
   return static_cast<std::size_t>(std::ranges::count_if(lines, [&](const std::string& l) { return l.starts_with(prefix); }));
+}
+
+Background::Background(const std::vector<std::string>& argv) {
+  log_ = std::filesystem::temp_directory_path() / ("digits-bg-" + std::to_string(::getpid()) + "-" +
+                                                   std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot start " + argv[0]);
+}
+
+Background::~Background() {
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  for (int i = 0; i < 50 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (::waitpid(pid_, &status, WNOHANG) == 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status, 0);
+  }
+  std::error_code ignored;
+  std::filesystem::remove(log_, ignored);
+}
+
+std::string Background::err() const {
+  try {
+    return read_file(log_);
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+bool Background::wait_for(const std::string& text, double seconds) const {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < until) {
+    if (err().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
 }
 
 std::size_t line_count(const std::string& text) {

@@ -31,6 +31,23 @@ void write_tiny_dataset(const std::filesystem::path& dir, std::size_t train_coun
 // Returns the number of error lines when the contract holds, 0 when the last line is not one.
 std::size_t error_lines(const std::string& err, const std::string& name);
 
+// A program running beside the test (e.g. digits-serve), its stderr in a file; killed on destruction.
+class Background {
+ public:
+  explicit Background(const std::vector<std::string>& argv);
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+  ~Background();
+  std::string err() const;  // what it wrote on stderr so far
+  // Waits up to `seconds` for `text` to appear on its stderr.
+  bool wait_for(const std::string& text, double seconds) const;
+  int pid() const { return pid_; }
+
+ private:
+  int pid_ = -1;
+  std::filesystem::path log_;
+};
+
 // The number of lines in `text` (the last one need not end in a newline).
 std::size_t line_count(const std::string& text);
 

@@ -5,6 +5,7 @@
 #include "files.hpp"
 #include "support.hpp"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <sstream>
@@ -91,33 +92,57 @@ TEST_SUITE("classify-cli") {
     CHECK(test::run_binary("digits-classify", one_job).out == direct.out);
   }
 
-  TEST_CASE("folders are expanded in name order and --format text and csv print their columns") {
+  TEST_CASE("folders are expanded in name order and --format text and csv print what json says") {
     const TempDir tmp;
     const auto truth = generate(tmp.path() / "scans", "clean", 4, 5);
-    const auto text = test::run_binary("digits-classify", {"--model", shipped_model(), "--format", "text", (tmp.path() / "scans").string()});
+    const std::string folder = (tmp.path() / "scans").string();
+    const auto records = json_lines(test::run_binary("digits-classify", {"--model", shipped_model(), folder}).out);
+    REQUIRE(records.size() == truth.size());
+    const auto text = test::run_binary("digits-classify", {"--model", shipped_model(), "--format", "text", folder});
     REQUIRE(text.exit_code == 0);
     std::istringstream lines(text.out);
-    std::size_t i = 0;
-    std::size_t digits_total = 0;
+    std::size_t i = 0, digits_total = 0;
     for (std::string line; std::getline(lines, line); ++i) {
       REQUIRE(i < truth.size());
       const auto tab = line.find('\t');
       REQUIRE(tab != std::string::npos);
-      CHECK(fs::path(line.substr(0, tab)).filename() == truth[i]["image"].get<std::string>());
-      CHECK(line.substr(tab + 1).size() == truth[i]["text"].get<std::string>().size());
-      digits_total += truth[i]["text"].get<std::string>().size();
+      CHECK(fs::path(line.substr(0, tab)).filename() == truth[i]["image"].get<std::string>());  // name order
+      CHECK(line.substr(tab + 1) == records[i]["text"].get<std::string>());
+      digits_total += records[i]["digits"].size();
     }
     CHECK(i == truth.size());
 
-    const auto csv = test::run_binary("digits-classify", {"--model", shipped_model(), "--format", "csv", (tmp.path() / "scans").string()});
+    const auto csv = test::run_binary("digits-classify", {"--model", shipped_model(), "--format", "csv", folder});
     REQUIRE(csv.exit_code == 0);
     CHECK(csv.out.starts_with("file,index,line,digit,probability,x,y,w,h\n"));
     CHECK(test::line_count(csv.out) == digits_total + 1);
+    const auto& first = records[0]["digits"][0];
+    CHECK(csv.out.find(fmt::format(",0,{},{},", first["line"].get<int>(), first["digit"].get<int>())) != std::string::npos);
 
+    // Below the minimum a digit becomes '?'; at or above it, it stays (probabilities in JSON are rounded).
+    const double minimum = 0.999;
     const auto unsure = test::run_binary("digits-classify", {"--model", shipped_model(), "--format", "text",
-                                                             "--min-probability", "1", (tmp.path() / "scans").string()});
-    CHECK(unsure.out.find('?') != std::string::npos);
-    CHECK(unsure.out.find_first_of("0123456789", unsure.out.find('\t')) == std::string::npos);
+                                                             "--min-probability", "0.999", folder});
+    std::istringstream unsure_lines(unsure.out);
+    std::size_t r = 0, marked = 0;
+    for (std::string line; std::getline(unsure_lines, line); ++r) {
+      const std::string digits = line.substr(line.find('\t') + 1);
+      const auto& ds = records[r]["digits"];
+      REQUIRE(digits.size() == ds.size());
+      for (std::size_t k = 0; k < ds.size(); ++k) {
+        const double p = ds[k]["probability"].get<double>();
+        if (digits[k] == '?') {
+          ++marked;
+          CHECK(p <= minimum);
+        } else {
+          CHECK(p >= minimum);
+          CHECK(digits[k] - '0' == ds[k]["digit"].get<int>());
+        }
+      }
+    }
+    CHECK(r == records.size());
+    const auto all = test::run_binary("digits-classify", {"--model", shipped_model(), "--min-probability", "1", folder});
+    CHECK(all.out.find("\"uncertain\":true") != std::string::npos);
   }
 
   TEST_CASE("a failing input gets an error record and the batch goes on to exit 1") {

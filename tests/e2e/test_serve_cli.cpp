@@ -1,0 +1,231 @@
+// digits-serve over real sockets: the seed's curl contract, raw uploads, every error status,
+// concurrency, and clients that trickle or overreach.
+
+#include <doctest/doctest.h>
+
+#include "files.hpp"
+#include "support.hpp"
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <regex>
+#include <sstream>
+
+using namespace digits;
+using nlohmann::json;
+
+namespace {
+
+struct Served {
+  std::unique_ptr<test::Background> process;
+  int port = 0;
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
+};
+
+Served start_server(const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> argv{(test::bin_dir / "digits-serve").string(), "--port", "0", "--model",
+                                (test::source_dir / "models" / "digits-cnn.model").string()};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  Served s;
+  s.process = std::make_unique<test::Background>(argv);
+  REQUIRE(s.process->wait_for("/ (Ctrl-C stops)", 20));
+  std::smatch m;
+  const std::string err = s.process->err();
+  REQUIRE(std::regex_search(err, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/)")));
+  s.port = std::stoi(m[1]);
+  return s;
+}
+
+struct Reply {
+  int status = 0;
+  std::string body;
+};
+
+// curl prints the body, then the status on a line of its own.
+Reply curl(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"curl", "-s", "-S", "--max-time", "20", "-w", "\n%{http_code}"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const auto r = run_process(argv);
+  REQUIRE(r.exit_code == 0);
+  const auto cut = r.out.rfind('\n');
+  return {std::stoi(r.out.substr(cut + 1)), r.out.substr(0, cut)};
+}
+
+std::pair<std::string, std::string> generated_image(const fs::path& dir, int seed) {
+  const auto r = run_process({(test::bin_dir / "digits-gen-images").string(), "--mnist",
+                              (test::source_dir / "data" / "mnist").string(), "--out", dir.string(), "--class", "clean",
+                              "--count", "1", "--seed", std::to_string(seed), "--digits", "5"});
+  REQUIRE(r.exit_code == 0);
+  const json truth = json::parse(read_file(dir / "truth.jsonl"));
+  return {(dir / truth["image"].get<std::string>()).string(), truth["text"].get<std::string>()};
+}
+
+int connect_to(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  return fd;
+}
+
+}  // namespace
+
+TEST_SUITE("serve-cli") {
+  TEST_CASE("the seed's curl contract and a raw image body both read the digits") {
+    const TempDir tmp;
+    const auto [image, text] = generated_image(tmp.path(), 21);
+    const Served s = start_server();
+    const Reply multipart = curl({"-X", "POST", "-F", "file=@" + image, s.url("/api/digit_recognize")});
+    CHECK(multipart.status == 200);
+    const json j = json::parse(multipart.body);
+    CHECK(j["success"] == true);
+    CHECK(j["text"] == text);
+    REQUIRE(j["predictions"].size() == text.size());
+    for (const auto& p : j["predictions"]) {
+      for (const char* key : {"digit", "probability", "box", "line"}) CHECK(p.contains(key));
+      CHECK_FALSE(p.contains("alternatives"));
+    }
+    const Reply raw = curl({"-H", "Content-Type: image/png", "--data-binary", "@" + image,
+                            s.url("/api/digit_recognize?alternatives=3")});
+    CHECK(raw.status == 200);
+    const json r = json::parse(raw.body);
+    CHECK(r["text"] == text);
+    CHECK(r["predictions"][0]["alternatives"].size() == 3);
+    CHECK(s.process->err().find("POST /api/digit_recognize 200") != std::string::npos);
+  }
+
+  TEST_CASE("a blank canvas gives no predictions rather than a guess") {
+    const TempDir tmp;
+    cv::imwrite((tmp.path() / "blank.png").string(), cv::Mat(300, 400, CV_8UC1, cv::Scalar(255)));
+    const Served s = start_server();
+    const Reply r = curl({"-F", "file=@" + (tmp.path() / "blank.png").string(), s.url("/api/digit_recognize")});
+    CHECK(r.status == 200);
+    CHECK(json::parse(r.body) == json{{"success", true}, {"predictions", json::array()}, {"text", ""}});
+  }
+
+  TEST_CASE("every error has its status and a JSON message") {
+    const TempDir tmp;
+    write_file_atomic(tmp.path() / "notes.txt", "not an image at all");
+    write_file_atomic(tmp.path() / "big.bin", std::string(3u << 20, 'x'));
+    // A PNG whose header claims 30000x30000: refused from the header, never decoded.
+    std::vector<unsigned char> png;
+    cv::imencode(".png", cv::Mat(16, 16, CV_8UC1, cv::Scalar(255)), png);
+    for (int i = 0; i < 2; ++i) {
+      png[16 + 4 * i] = 0, png[17 + 4 * i] = 0, png[18 + 4 * i] = 0x75, png[19 + 4 * i] = 0x30;
+    }
+    write_file_atomic(tmp.path() / "huge.png", std::string(png.begin(), png.end()));
+    const Served s = start_server({"--max-upload-mb", "2"});
+    const auto expect = [&](const Reply& r, int status, std::string_view words) {
+      CAPTURE(r.body);
+      CHECK(r.status == status);
+      const json j = json::parse(r.body);
+      CHECK(j["success"] == false);
+      CHECK(j["error"].get<std::string>().find(words) != std::string::npos);
+    };
+    expect(curl({"-X", "POST", s.url("/api/digit_recognize")}), 400, "no file");
+    expect(curl({"-F", "other=@" + (tmp.path() / "notes.txt").string(), s.url("/api/digit_recognize")}), 400, "no file");
+    expect(curl({"-F", "file=@" + (tmp.path() / "notes.txt").string(), s.url("/api/digit_recognize")}), 400, "not a supported image");
+    expect(curl({"-H", "Content-Type: text/plain", "--data-binary", "hello", s.url("/api/digit_recognize")}), 400, "not an image");
+    expect(curl({"-F", "file=@" + (tmp.path() / "huge.png").string(), s.url("/api/digit_recognize")}), 413, "MP");
+    expect(curl({"-H", "Content-Type: image/png", "--data-binary", "@" + (tmp.path() / "big.bin").string(),
+                 s.url("/api/digit_recognize")}), 413, "limit");
+    expect(curl({"-H", "Content-Type: image/png", "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + (tmp.path() / "notes.txt").string(),
+                 s.url("/api/digit_recognize")}), 411, "chunked");
+    expect(curl({s.url("/api/digit_recognize")}), 405, "not allowed");
+    expect(curl({"-X", "DELETE", s.url("/healthz")}), 405, "not allowed");
+    expect(curl({s.url("/no/such/thing")}), 404, "no such path");
+    expect(curl({s.url("/api/digit_recognize?alternatives=lots"), "-F", "file=@" + (tmp.path() / "notes.txt").string()}), 400,
+           "not a number");
+    // Still healthy after all of it.
+    const Reply health = curl({s.url("/healthz")});
+    CHECK(health.status == 200);
+    CHECK(json::parse(health.body)["status"] == "ok");
+  }
+
+  TEST_CASE("the page and the model summary are served") {
+    const Served s = start_server();
+    const Reply page = curl({s.url("/")});
+    CHECK(page.status == 200);
+    CHECK(page.body.find("<canvas") != std::string::npos);
+    CHECK(curl({s.url("/app.js")}).status == 200);
+    const json model = json::parse(curl({s.url("/api/model")}).body);
+    CHECK(model["test_accuracy"].get<double>() >= 0.994);
+    CHECK(model["parameters"].get<int>() > 0);
+  }
+
+  TEST_CASE("32 concurrent requests are all answered correctly") {
+    const TempDir tmp;
+    const auto [image, text] = generated_image(tmp.path(), 33);
+    const Served s = start_server();
+    std::vector<std::string> args{"-Z", "--parallel-max", "32", "--parallel-immediate", "-s", "-F", "file=@" + image};
+    for (int i = 0; i < 32; ++i) {
+      args.push_back(s.url("/api/digit_recognize"));
+      if (i + 1 < 32) args.push_back("--next"), args.push_back("-F"), args.push_back("file=@" + image);
+    }
+    std::vector<std::string> argv{"curl", "--max-time", "60"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const auto r = run_process(argv);
+    REQUIRE(r.exit_code == 0);
+    // The answers arrive back to back: split them at each new object.
+    std::size_t answers = 0, right = 0;
+    for (std::size_t at = r.out.find("{\"success\""); at != std::string::npos;) {
+      const std::size_t next = r.out.find("{\"success\"", at + 1);
+      const json j = json::parse(r.out.substr(at, next == std::string::npos ? std::string::npos : next - at));
+      ++answers;
+      right += j["success"] == true && j["text"] == text;
+      at = next;
+    }
+    CHECK(answers == 32);
+    CHECK(right == 32);
+  }
+
+  TEST_CASE("clients trickling headers or holding idle connections do not starve the others") {
+    const TempDir tmp;
+    const auto [image, text] = generated_image(tmp.path(), 8);
+    const Served s = start_server({"--threads", "2"});
+    std::vector<int> slow;
+    for (int i = 0; i < 40; ++i) {
+      const int fd = connect_to(s.port);
+      const std::string start = "POST /api/digit_recognize HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+      REQUIRE(::send(fd, start.data(), start.size(), MSG_NOSIGNAL) > 0);
+      slow.push_back(fd);
+    }
+    const auto begin = std::chrono::steady_clock::now();
+    const Reply r = curl({"-F", "file=@" + image, s.url("/api/digit_recognize")});
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+    CHECK(r.status == 200);
+    CHECK(json::parse(r.body)["text"] == text);
+    CHECK(seconds < 5);
+    // A header section larger than the per-connection memory is refused, not buffered.
+    const int fd = connect_to(s.port);
+    const std::string huge = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(200000, 'a') + "\r\n\r\n";
+    ::send(fd, huge.data(), huge.size(), MSG_NOSIGNAL);
+    std::array<char, 256> buffer{};
+    const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
+    CHECK((n <= 0 || std::string(buffer.data(), n).find(" 200 ") == std::string::npos));
+    ::close(fd);
+    for (const int f : slow) ::close(f);
+    CHECK(curl({s.url("/healthz")}).status == 200);
+  }
+
+  TEST_CASE("a busy port or a bad model is one error line and exit 1") {
+    const Served s = start_server();
+    const auto busy = test::run_binary("digits-serve", {"--port", std::to_string(s.port), "--model",
+                                                        (test::source_dir / "models" / "digits-cnn.model").string()});
+    CHECK(busy.exit_code == 1);
+    CHECK(test::error_lines(busy.err, "digits-serve") == 1);
+    CHECK(test::line_count(busy.err) == 1);
+    const auto bad = test::run_binary("digits-serve", {"--port", "0", "--model", "/nonexistent.model"});
+    CHECK(bad.exit_code == 1);
+    CHECK(test::error_lines(bad.err, "digits-serve") == 1);
+  }
+}
