@@ -6,6 +6,7 @@
 #include "files.hpp"
 #include "support.hpp"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
@@ -26,7 +27,7 @@ namespace {
 struct Served {
   std::unique_ptr<test::Background> process;
   int port = 0;
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
+  std::string url(const std::string& path) const { return fmt::format("http://127.0.0.1:{}{}", port, path); }
 };
 
 Served start_server(const std::vector<std::string>& extra = {}) {
@@ -42,6 +43,10 @@ Served start_server(const std::vector<std::string>& extra = {}) {
   s.port = std::stoi(m[1]);
   return s;
 }
+
+// curl's arguments for a multipart field "file" and for a raw body read from a file.
+std::string upload(const fs::path& file, const char* field = "file") { return fmt::format("{}=@{}", field, file.string()); }
+std::string body_of(const fs::path& file) { return fmt::format("@{}", file.string()); }
 
 struct Reply {
   int status = 0;
@@ -84,7 +89,7 @@ TEST_SUITE("serve-cli") {
     const TempDir tmp;
     const auto [image, text] = generated_image(tmp.path(), 21);
     const Served s = start_server();
-    const Reply multipart = curl({"-X", "POST", "-F", "file=@" + image, s.url("/api/digit_recognize")});
+    const Reply multipart = curl({"-X", "POST", "-F", upload(image), s.url("/api/digit_recognize")});
     CHECK(multipart.status == 200);
     const json j = json::parse(multipart.body);
     CHECK(j["success"] == true);
@@ -94,7 +99,7 @@ TEST_SUITE("serve-cli") {
       for (const char* key : {"digit", "probability", "box", "line"}) CHECK(p.contains(key));
       CHECK_FALSE(p.contains("alternatives"));
     }
-    const Reply raw = curl({"-H", "Content-Type: image/png", "--data-binary", "@" + image,
+    const Reply raw = curl({"-H", "Content-Type: image/png", "--data-binary", body_of(image),
                             s.url("/api/digit_recognize?alternatives=3")});
     CHECK(raw.status == 200);
     const json r = json::parse(raw.body);
@@ -107,7 +112,7 @@ TEST_SUITE("serve-cli") {
     const TempDir tmp;
     cv::imwrite((tmp.path() / "blank.png").string(), cv::Mat(300, 400, CV_8UC1, cv::Scalar(255)));
     const Served s = start_server();
-    const Reply r = curl({"-F", "file=@" + (tmp.path() / "blank.png").string(), s.url("/api/digit_recognize")});
+    const Reply r = curl({"-F", upload(tmp.path() / "blank.png"), s.url("/api/digit_recognize")});
     CHECK(r.status == 200);
     CHECK(json::parse(r.body) == json{{"success", true}, {"predictions", json::array()}, {"text", ""}});
   }
@@ -132,18 +137,18 @@ TEST_SUITE("serve-cli") {
       CHECK(j["error"].get<std::string>().find(words) != std::string::npos);
     };
     expect(curl({"-X", "POST", s.url("/api/digit_recognize")}), 400, "no file");
-    expect(curl({"-F", "other=@" + (tmp.path() / "notes.txt").string(), s.url("/api/digit_recognize")}), 400, "no file");
-    expect(curl({"-F", "file=@" + (tmp.path() / "notes.txt").string(), s.url("/api/digit_recognize")}), 400, "not a supported image");
+    expect(curl({"-F", upload(tmp.path() / "notes.txt", "other"), s.url("/api/digit_recognize")}), 400, "no file");
+    expect(curl({"-F", upload(tmp.path() / "notes.txt"), s.url("/api/digit_recognize")}), 400, "not a supported image");
     expect(curl({"-H", "Content-Type: text/plain", "--data-binary", "hello", s.url("/api/digit_recognize")}), 400, "not an image");
-    expect(curl({"-F", "file=@" + (tmp.path() / "huge.png").string(), s.url("/api/digit_recognize")}), 413, "MP");
-    expect(curl({"-H", "Content-Type: image/png", "--data-binary", "@" + (tmp.path() / "big.bin").string(),
+    expect(curl({"-F", upload(tmp.path() / "huge.png"), s.url("/api/digit_recognize")}), 413, "MP");
+    expect(curl({"-H", "Content-Type: image/png", "--data-binary", body_of(tmp.path() / "big.bin"),
                  s.url("/api/digit_recognize")}), 413, "limit");
-    expect(curl({"-H", "Content-Type: image/png", "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + (tmp.path() / "notes.txt").string(),
+    expect(curl({"-H", "Content-Type: image/png", "-H", "Transfer-Encoding: chunked", "--data-binary", body_of(tmp.path() / "notes.txt"),
                  s.url("/api/digit_recognize")}), 411, "chunked");
     expect(curl({s.url("/api/digit_recognize")}), 405, "not allowed");
     expect(curl({"-X", "DELETE", s.url("/healthz")}), 405, "not allowed");
     expect(curl({s.url("/no/such/thing")}), 404, "no such path");
-    expect(curl({s.url("/api/digit_recognize?alternatives=lots"), "-F", "file=@" + (tmp.path() / "notes.txt").string()}), 400,
+    expect(curl({s.url("/api/digit_recognize?alternatives=lots"), "-F", upload(tmp.path() / "notes.txt")}), 400,
            "not a number");
     // Still healthy after all of it.
     const Reply health = curl({s.url("/healthz")});
@@ -166,10 +171,11 @@ TEST_SUITE("serve-cli") {
     const TempDir tmp;
     const auto [image, text] = generated_image(tmp.path(), 33);
     const Served s = start_server();
-    std::vector<std::string> args{"-Z", "--parallel-max", "32", "--parallel-immediate", "-s", "-F", "file=@" + image};
+    const std::string field = fmt::format("file=@{}", image);
+    std::vector<std::string> args{"-Z", "--parallel-max", "32", "--parallel-immediate", "-s", "-F", field};
     for (int i = 0; i < 32; ++i) {
       args.push_back(s.url("/api/digit_recognize"));
-      if (i + 1 < 32) args.push_back("--next"), args.push_back("-F"), args.push_back("file=@" + image);
+      if (i + 1 < 32) args.insert(args.end(), {"--next", "-F", field});
     }
     std::vector<std::string> argv{"curl", "--max-time", "60"};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -200,14 +206,14 @@ TEST_SUITE("serve-cli") {
       slow.push_back(fd);
     }
     const auto begin = std::chrono::steady_clock::now();
-    const Reply r = curl({"-F", "file=@" + image, s.url("/api/digit_recognize")});
+    const Reply r = curl({"-F", upload(image), s.url("/api/digit_recognize")});
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
     CHECK(r.status == 200);
     CHECK(json::parse(r.body)["text"] == text);
     CHECK(seconds < 5);
     // A header section larger than the per-connection memory is refused, not buffered.
     const int fd = connect_to(s.port);
-    const std::string huge = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(200000, 'a') + "\r\n\r\n";
+    const std::string huge = fmt::format("GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", std::string(200000, 'a'));
     ::send(fd, huge.data(), huge.size(), MSG_NOSIGNAL);
     std::array<char, 256> buffer{};
     const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
