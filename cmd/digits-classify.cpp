@@ -32,12 +32,6 @@ struct Item {
   bool is_record = false;
 };
 
-nlohmann::ordered_json alternatives_json(const std::vector<digits::Alternative>& alternatives) {
-  nlohmann::ordered_json out = nlohmann::ordered_json::array();
-  for (const auto& a : alternatives) out.push_back({{"digit", a.digit}, {"probability", digits::round_probability(a.probability)}});
-  return out;
-}
-
 int classify_idx_file(const std::string& idx, const std::string& labels_path, const std::string& model_path,
                       digits::OutputFormat format, int alternatives, unsigned jobs) {
   const digits::Model model = digits::load_model(model_path);
@@ -51,7 +45,7 @@ int classify_idx_file(const std::string& idx, const std::string& labels_path, co
         case digits::OutputFormat::json:
           fmt::print("{}\n", nlohmann::ordered_json{{"index", i}, {"digit", p.digit},
                                                     {"probability", digits::round_probability(p.probability)},
-                                                    {"alternatives", alternatives_json(p.alternatives)}}.dump());
+                                                    {"alternatives", digits::alternatives_json(p.alternatives, p.alternatives.size())}}.dump());
           break;
         case digits::OutputFormat::text: fmt::print("{}\t{}\n", i, p.digit); break;
         case digits::OutputFormat::csv: fmt::print("{},{},{:.4f}\n", i, p.digit, digits::round_probability(p.probability)); break;

@@ -1,13 +1,11 @@
 #include "evaluate.hpp"
 
+#include "classify.hpp"
 #include "error.hpp"
-#include "inference.hpp"
-#include "parallel.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <mutex>
 
 namespace digits {
 
@@ -57,23 +55,9 @@ void check_digit_split(const Split& split, std::string_view what) {
 
 Evaluation evaluate(const Model& model, const Split& split, unsigned jobs) {
   check_digit_split(split, "evaluation set");
+  const auto predictions = classify_idx(model, split.images, 1, jobs);
   Evaluation total;
-  std::mutex merge;
-  parallel_slices(split.count(), worker_count(jobs), [&](std::size_t begin, std::size_t end, unsigned) {
-    Recogniser recogniser(model);
-    std::vector<Crop> crops(end - begin);
-    for (std::size_t i = begin; i < end; ++i) std::ranges::copy(split.images.image(i), crops[i - begin].begin());
-    std::vector<Probabilities> out(crops.size());
-    recogniser.probabilities(crops, out);
-    Evaluation mine;
-    for (std::size_t i = begin; i < end; ++i) {
-      const auto& p = out[i - begin];
-      mine.add(split.labels.labels[i], static_cast<int>(std::ranges::max_element(p) - p.begin()));
-    }
-    const std::scoped_lock lock(merge);
-    for (int t = 0; t < 10; ++t)
-      for (int p = 0; p < 10; ++p) total.confusion[t][p] += mine.confusion[t][p];
-  });
+  for (std::size_t i = 0; i < predictions.size(); ++i) total.add(split.labels.labels[i], predictions[i].digit);
   return total;
 }
 

@@ -14,16 +14,16 @@ using json = nlohmann::ordered_json;
 
 double round_probability(double p) { return std::round(p * 1e4) / 1e4; }
 
-namespace {
-
-json box_json(const Box& b) { return json::array({b.x, b.y, b.w, b.h}); }
-
 json alternatives_json(const std::vector<Alternative>& alternatives, std::size_t most) {
   json out = json::array();
   for (std::size_t i = 0; i < alternatives.size() && i < most; ++i)
     out.push_back({{"digit", alternatives[i].digit}, {"probability", round_probability(alternatives[i].probability)}});
   return out;
 }
+
+namespace {
+
+json box_json(const Box& b) { return json::array({b.x, b.y, b.w, b.h}); }
 
 // Field access that says what is wrong and where, rather than nlohmann's generic type_error.
 template <typename T>

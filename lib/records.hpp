@@ -53,6 +53,9 @@ struct ImageRecord {
 // Probabilities are written to 4 decimals: more is noise, and it keeps lines short.
 double round_probability(double p);
 
+// [{"digit":d,"probability":p}, ...] for at most `most` alternatives.
+nlohmann::ordered_json alternatives_json(const std::vector<Alternative>& alternatives, std::size_t most);
+
 nlohmann::ordered_json to_json(const ImageRecord& record);
 ImageRecord image_record_from_json(const nlohmann::ordered_json& json);  // throws Error naming the bad field
 
