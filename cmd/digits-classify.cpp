@@ -139,26 +139,17 @@ int main(int argc, char** argv) {
       return std::nullopt;
     };
     std::function<digits::ImageRecord(Item&&, unsigned)> work = [&](Item&& item, unsigned w) {
-      digits::ImageRecord record;
-      try {
+      return digits::record_for_input(item.input, [&] {
         if (item.is_record) {
-          record = digits::parse_image_record(item.record_line);
+          digits::ImageRecord record = digits::parse_image_record(item.record_line);
           digits::classify_record(record, recognisers[w], classify);
-        } else {
-          record = digits::recognise_bytes(digits::read_input(item.input, segment.max_pixels), recognisers[w],
-                                           segment_options, classify);
-          record.image = item.input;
+          return record;
         }
-      } catch (const digits::Error& e) {
-        record = {};
+        digits::ImageRecord record = digits::recognise_bytes(digits::read_input(item.input, segment.max_pixels),
+                                                             recognisers[w], segment_options, classify);
         record.image = item.input;
-        record.error = digits::without_path(e.what(), item.input);
-      } catch (const cv::Exception& e) {
-        record = {};
-        record.image = item.input;
-        record.error = fmt::format("image processing failed: {}", e.err);
-      }
-      return record;
+        return record;
+      });
     };
 
     const bool live = !quiet && digits::cli::stderr_is_terminal();

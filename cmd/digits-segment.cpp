@@ -56,21 +56,13 @@ int main(int argc, char** argv) {
     std::set<std::string> stems;
     int failures = 0;
     for (const auto& input : inputs) {
-      digits::ImageRecord record;
-      try {
+      const digits::ImageRecord record = digits::record_for_input(input, [&] {
         const cv::Mat gray = digits::decode_image(digits::read_input(input, options.max_pixels), options.max_pixels);
-        record = digits::segment_image(gray, options);
-        record.image = input;
-        if (!debug_dir.empty()) digits::write_debug_images(debug_dir, debug_stem(input, stems), gray, record);
-      } catch (const digits::Error& e) {
-        record = {};
-        record.image = input;
-        record.error = digits::without_path(e.what(), input);
-      } catch (const cv::Exception& e) {
-        record = {};
-        record.image = input;
-        record.error = fmt::format("image processing failed: {}", e.err);
-      }
+        digits::ImageRecord found = digits::segment_image(gray, options);
+        found.image = input;
+        if (!debug_dir.empty()) digits::write_debug_images(debug_dir, debug_stem(input, stems), gray, found);
+        return found;
+      });
       fmt::print("{}\n", digits::to_json_line(record));
       std::fflush(stdout);
       if (record.error) {

@@ -3,6 +3,9 @@
 #include "error.hpp"
 #include "files.hpp"
 
+#include <fmt/format.h>
+#include <opencv2/core.hpp>
+
 #include <iostream>
 
 #include <algorithm>
@@ -75,6 +78,19 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& arguments
     inputs.insert(inputs.end(), found.begin(), found.end());
   }
   return inputs;
+}
+
+ImageRecord record_for_input(const std::string& input, const std::function<ImageRecord()>& work) {
+  ImageRecord failed;
+  failed.image = input;
+  try {
+    return work();
+  } catch (const Error& e) {
+    failed.error = without_path(e.what(), input);
+  } catch (const cv::Exception& e) {
+    failed.error = fmt::format("image processing failed: {}", e.err);
+  }
+  return failed;
 }
 
 std::string without_path(const std::string& message, const std::string& path) {

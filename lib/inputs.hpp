@@ -1,7 +1,10 @@
 #pragma once
 // Command-line inputs to a batch: files as given, directories expanded to the images inside.
 
+#include "records.hpp"
+
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,6 +21,10 @@ std::string read_input(const std::string& path, std::int64_t max_pixels);
 
 // `message` without a leading "PATH: " (library messages about a file may name it; callers name it once).
 std::string without_path(const std::string& message, const std::string& path);
+
+// Runs `work` for one input of a batch. An Error or an OpenCV failure becomes the error record
+// {"image": input, "error": message} instead of ending the batch; a success is returned as it is.
+ImageRecord record_for_input(const std::string& input, const std::function<ImageRecord()>& work);
 
 // Whether a file name has an extension of an image format OpenCV decodes here.
 bool has_image_extension(const std::string& name);
