@@ -318,6 +318,8 @@ TrainResult train(const Dataset& data, const TrainOptions& o) {
   for (auto* p : params) grads.emplace_back(p->size());
 
   TrainResult result;
+  result.samples = used;
+  result.validation_samples = held_out;
   const auto started = std::chrono::steady_clock::now();
   const std::size_t batches_per_epoch = (train_count + o.batch - 1) / o.batch;
   const double total_steps = double(batches_per_epoch) * o.epochs;

@@ -40,7 +40,7 @@ struct RequestState {
   HttpRequest request;
   MHD_PostProcessor* post = nullptr;
   std::size_t received = 0;
-  bool too_large = false;
+  bool body_unread = false;  // answered before reading the body (chunked, or over the limit)
   bool responded = false;
   ~RequestState() {
     if (post != nullptr) MHD_destroy_post_processor(post);
@@ -66,7 +66,7 @@ MHD_Result send(MHD_Connection* c, RequestState& state, const HttpResponse& r) {
   MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
   for (const auto& [name, value] : r.headers) MHD_add_response_header(response, name.c_str(), value.c_str());
   // An answer given before the body was read leaves the rest of it in the socket: close.
-  if (state.too_large || r.status == 411) MHD_add_response_header(response, "Connection", "close");
+  if (state.body_unread) MHD_add_response_header(response, "Connection", "close");
   const MHD_Result queued = MHD_queue_response(c, static_cast<unsigned>(r.status), response);
   MHD_destroy_response(response);
   state.responded = true;
@@ -109,14 +109,14 @@ MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char*
 
     const std::string length = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (is_chunked(c)) {
-      state->too_large = true;
+      state->body_unread = true;
       return send(c, *state, error_response(411, "chunked uploads are not accepted: send a Content-Length"));
     }
     if (!length.empty()) {
       char* end = nullptr;
       const unsigned long long n = std::strtoull(length.c_str(), &end, 10);
       if (end == length.c_str() || *end != '\0' || n > server->options.max_upload_bytes) {
-        state->too_large = true;
+        state->body_unread = true;
         return send(c, *state, error_response(413, fmt::format("upload over the limit of {} MB",
                                                                server->options.max_upload_bytes >> 20)));
       }
@@ -135,7 +135,7 @@ MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char*
     if (state->received + n > server->options.max_upload_bytes ||
         server->buffered.fetch_add(n) + n > server->buffered_limit) {
       server->buffered -= n;
-      state->too_large = true;
+      state->body_unread = true;
       return send(c, *state, error_response(413, "upload over the limit, or the server is holding too many uploads"));
     }
     state->received += n;

@@ -56,6 +56,8 @@ struct TrainResult {
   double seconds = 0;
   bool interrupted = false;
   int recoveries = 0;               // times a non-finite loss made it restore weights and slow down
+  std::size_t samples = 0;          // training samples used (after --subset), validation included
+  std::size_t validation_samples = 0;
 };
 
 TrainResult train(const Dataset& data, const TrainOptions& options);
