@@ -5,6 +5,8 @@
 #include "error.hpp"
 #include "files.hpp"
 #include "image.hpp"
+#include "model.hpp"
+#include "options.hpp"
 #include "process.hpp"
 #include "segment.hpp"
 
@@ -19,6 +21,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <sstream>
 
 namespace {
@@ -76,17 +79,24 @@ int main(int argc, char** argv) {
   unsigned seed = 7;
   int show = 0;
   std::string keep;
+  std::string model_path;
+  bool no_judge = false;
   std::vector<std::string> kinds{"clean", "touching", "photo", "multiline", "ruled", "grid", "inverted", "canvas"};
   app.add_option("--mnist", mnist, "MNIST directory")->option_text("DIR");
   app.add_option("--count", count, "Images per class");
   app.add_option("--seed", seed, "Generator seed");
   app.add_option("--classes", kinds, "Classes to measure");
   app.add_option("--show-failures", show, "Print up to N failures per class");
+  digits::options::add_model_option(app, model_path);
+  app.add_flag("--no-judge", no_judge, "Let shape alone decide where touching digits part (no classifier)");
   app.add_option("--keep", keep, "Generate into DIR and keep the images")->option_text("DIR");
   return digits::cli::run(app, argc, argv, [&] {
     cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
     cv::setNumThreads(1);  // the figures are per core
-    fmt::print("bench-segment --count {} --seed {}   (cv::setNumThreads(1))\n", count, seed);
+    fmt::print("bench-segment --count {} --seed {}{}   (cv::setNumThreads(1))\n", count, seed, no_judge ? " --no-judge" : "");
+    std::optional<digits::Recogniser> recogniser;
+    if (!no_judge) recogniser.emplace(digits::load_model(digits::options::resolve_model(model_path)));
+    digits::Recogniser* judge = recogniser ? &*recogniser : nullptr;
     for (const auto& kind : kinds) {
       const digits::TempDir tmp;
       const fs::path dir = keep.empty() ? tmp.path() : fs::path(keep) / kind;
@@ -95,7 +105,7 @@ int main(int argc, char** argv) {
       int right = 0, shown = 0;
       for (const auto& truth : truths) {
         const auto bytes = digits::read_file(dir / truth["image"].get<std::string>());
-        const auto record = digits::segment_bytes(bytes);
+        const auto record = digits::segment_bytes(bytes, {}, judge);
         if (matches(record, truth)) {
           ++right;
         } else if (shown++ < show) {
@@ -120,7 +130,7 @@ int main(int argc, char** argv) {
         const auto t0 = Clock::now();
         const cv::Mat gray = digits::decode_image(bytes);
         const auto t1 = Clock::now();
-        const auto record = digits::segment_image(gray);
+        const auto record = digits::segment_image(gray, {}, judge);
         const auto t2 = Clock::now();
         with_decode.push_back(std::chrono::duration<double, std::milli>(t2 - t0).count());
         without_decode.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());

@@ -5,6 +5,7 @@
 #include "files.hpp"
 #include "image.hpp"
 #include "inputs.hpp"
+#include "model.hpp"
 #include "options.hpp"
 #include "overlay.hpp"
 #include "records.hpp"
@@ -43,9 +44,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> inputs;
   digits::options::SegmentFlags segment;
   std::string debug_dir;
+  std::string model_path;
   app.add_option("IMAGE", inputs, "Image files (PNG, JPEG, BMP, TIFF, WebP, PGM); - reads standard input")
       ->required();
   digits::options::add_segment_options(app, segment);
+  digits::options::add_model_option(app, model_path);
   app.add_option("--debug", debug_dir, "Write an overlay and a contact sheet of the crops per image into DIR")
       ->option_text("DIR");
 
@@ -53,12 +56,15 @@ int main(int argc, char** argv) {
     cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
     const digits::SegmentOptions options = segment.resolve();
     if (std::ranges::count(inputs, "-") > 1) throw digits::UsageError("standard input (-) can be read only once");
+    // The classifier judges where touching digits part, so this reads the same digits as
+    // digits-classify does with the same model.
+    digits::Recogniser judge(digits::load_model(digits::options::resolve_model(model_path)));
     std::set<std::string> stems;
     int failures = 0;
     for (const auto& input : inputs) {
       const digits::ImageRecord record = digits::record_for_input(input, [&] {
         const cv::Mat gray = digits::decode_image(digits::read_input(input, options.max_pixels), options.max_pixels);
-        digits::ImageRecord found = digits::segment_image(gray, options);
+        digits::ImageRecord found = digits::segment_image(gray, options, &judge);
         found.image = input;
         if (!debug_dir.empty()) digits::write_debug_images(debug_dir, debug_stem(input, stems), gray, found);
         return found;

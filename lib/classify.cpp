@@ -71,7 +71,7 @@ void classify_record(ImageRecord& record, Recogniser& recogniser, const Classify
 
 ImageRecord recognise_bytes(std::string_view bytes, Recogniser& recogniser, const SegmentOptions& segment,
                             const ClassifyOptions& classify) {
-  ImageRecord record = segment_bytes(bytes, segment);
+  ImageRecord record = segment_bytes(bytes, segment, &recogniser);
   classify_record(record, recogniser, classify);
   return record;
 }

@@ -1,5 +1,6 @@
 #include "segment.hpp"
 
+#include "cuts.hpp"
 #include "error.hpp"
 #include "normalise.hpp"
 
@@ -8,6 +9,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <numeric>
 
 namespace digits {
@@ -43,18 +46,6 @@ std::array<int, 256> histogram(const cv::Mat& img) {
   }
   return hist;
 }
-
-Blob merged(const Blob& a, const Blob& b) {
-  Blob out;
-  out.box = a.box | b.box;
-  out.mask = cv::Mat::zeros(out.box.size(), CV_8U);
-  for (const Blob* part : {&a, &b}) {
-    cv::Mat target = out.mask(part->box - out.box.tl());
-    cv::bitwise_or(target, part->mask, target);
-  }
-  return out;
-}
-
 
 // Labels the 8-connected components and returns each one's bounding box (index = label - 1).
 // One pass over the labels: OpenCV's WithStats variant is several times slower here.
@@ -172,105 +163,6 @@ void erase_lines(cv::Mat& mask, const std::vector<Segment>& lines, bool horizont
   cv::bitwise_or(rest, bridged, mask);
 }
 
-// --- splitting -----------------------------------------------------------------------------------
-
-// A cut between two touching digits: for each row the first column of the right-hand part.
-// Unlike a straight cut it can wind between strokes, crossing ink only where the digits meet.
-struct Seam {
-  std::vector<int> x;
-  int crossings = 0;  // strokes crossed: runs of ink along the path
-};
-
-// The cheapest top-to-bottom path within columns [lo, hi]. Entering a stroke costs the most, so
-// the path prefers running along one junction to cutting two strokes; each ink pixel costs a
-// stroke-width fraction, a step sideways a little, straying from `ideal` a little more.
-Seam find_seam(const cv::Mat& mask, int lo, int hi, double ideal, double stroke) {
-  constexpr float entry = 1.5f;
-  const float per_pixel = static_cast<float>(1.0 / std::max(1.0, stroke));
-  const int w = hi - lo + 1, h = mask.rows;
-  std::vector<float> cost(static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
-  std::vector<std::int8_t> from(cost.size(), 0);
-  const auto at = [w](int y, int i) { return static_cast<std::size_t>(y) * static_cast<std::size_t>(w) + static_cast<std::size_t>(i); };
-  for (int y = 0; y < h; ++y) {
-    const auto* row = mask.ptr<std::uint8_t>(y);
-    const auto* above = y > 0 ? mask.ptr<std::uint8_t>(y - 1) : nullptr;
-    for (int i = 0; i < w; ++i) {
-      const bool ink = row[lo + i] != 0;
-      const float off = static_cast<float>((lo + i - ideal) / std::max(1, w));
-      const float here = (ink ? per_pixel : 0.0f) + 0.02f * off * off;
-      if (y == 0) {
-        cost[at(y, i)] = here + (ink ? entry : 0.0f);
-        continue;
-      }
-      float best = 1e30f;
-      std::int8_t step = 0;
-      for (const int d : {0, -1, 1}) {
-        const int j = i + d;
-        if (j < 0 || j >= w) continue;
-        const float c = cost[at(y - 1, j)] + (d != 0 ? 0.05f : 0.0f) + (ink && !above[lo + j] ? entry : 0.0f);
-        if (c < best) best = c, step = static_cast<std::int8_t>(d);
-      }
-      cost[at(y, i)] = best + here;
-      from[at(y, i)] = step;
-    }
-  }
-  int i = 0;
-  for (int k = 1; k < w; ++k)
-    if (cost[at(h - 1, k)] < cost[at(h - 1, i)]) i = k;
-  Seam seam;
-  seam.x.assign(static_cast<std::size_t>(h), 0);
-  bool inside = false;
-  for (int y = h - 1; y >= 0; --y) {
-    seam.x[static_cast<std::size_t>(y)] = lo + i;
-    const bool ink = mask.at<std::uint8_t>(y, lo + i) != 0;
-    seam.crossings += ink && !inside ? 1 : 0;
-    inside = ink;
-    i += from[at(y, i)];
-  }
-  return seam;
-}
-
-// The parts of `blob` between consecutive seams, each shrunk to its ink.
-std::vector<Blob> split_at(const Blob& blob, const std::vector<Seam>& seams, double min_height) {
-  std::vector<Blob> out;
-  for (std::size_t p = 0; p <= seams.size(); ++p) {
-    cv::Mat part = cv::Mat::zeros(blob.mask.size(), CV_8U);
-    for (int y = 0; y < blob.mask.rows; ++y) {
-      const int a = p == 0 ? 0 : seams[p - 1].x[static_cast<std::size_t>(y)];
-      const int b = p == seams.size() ? blob.mask.cols : seams[p].x[static_cast<std::size_t>(y)];
-      if (b > a) blob.mask.row(y).colRange(a, b).copyTo(part.row(y).colRange(a, b));
-    }
-    std::vector<cv::Point> points;
-    cv::findNonZero(part, points);
-    if (points.empty()) return {};
-    const cv::Rect tight = cv::boundingRect(points);
-    // A part must look like a digit of this line, not a sliver of the neighbour's stroke.
-    if (tight.height < min_height * blob.box.height || tight.width < 2) return {};
-    out.push_back({tight + blob.box.tl(), part(tight).clone()});
-  }
-  return out;
-}
-
-// Splits `blob` into `parts` when the seams look like digits touching: crossing one stroke
-// (where two digits meet), two when the blob is clearly too wide, any number when it is far too
-// wide for one digit. A single wide digit (a 0, 2 or 5) needs two or more crossings.
-std::vector<Blob> split_into(const Blob& blob, int parts, double aspect) {
-  const int w = blob.box.width;
-  const double pitch = static_cast<double>(w) / parts;
-  const int allowed = aspect >= 1.9 ? 1 << 20 : aspect >= 1.5 ? 2 : 1;
-  const double stroke = stroke_width(blob.mask);
-  std::vector<Seam> seams;
-  for (int k = 1; k < parts; ++k) {
-    const double ideal = k * pitch;
-    const int lo = std::max(1, static_cast<int>(ideal - 0.35 * pitch));
-    const int hi = std::min(w - 1, static_cast<int>(ideal + 0.35 * pitch));
-    if (hi <= lo) return {};
-    seams.push_back(find_seam(blob.mask, lo, hi, ideal, stroke));
-    if (seams.back().crossings > allowed) return {};
-  }
-  return split_at(blob, seams, 0.45);
-}
-
 // --- lines ---------------------------------------------------------------------------------------
 
 struct TextLine {
@@ -291,6 +183,25 @@ struct TextLine {
 };
 
 }  // namespace
+
+Blob joined(const Blob& a, const Blob& b) {
+  Blob out;
+  out.box = a.box | b.box;
+  out.mask = cv::Mat::zeros(out.box.size(), CV_8U);
+  for (const Blob* part : {&a, &b}) {
+    cv::Mat target = out.mask(part->box - out.box.tl());
+    cv::bitwise_or(target, part->mask, target);
+  }
+  return out;
+}
+
+Crop digit_crop(const cv::Mat& ink, const Blob& blob) {
+  cv::Mat mask;
+  cv::dilate(blob.mask, mask, cv::Mat());
+  cv::Mat own = cv::Mat::zeros(blob.box.size(), CV_8U);
+  ink(blob.box).copyTo(own, mask);
+  return normalise_digit(own);
+}
 
 // --- step 2 --------------------------------------------------------------------------------------
 
@@ -349,12 +260,15 @@ cv::Mat binarise(const cv::Mat& ink) {
   const auto hist = histogram(smooth);
   const int median = percentile(hist, 0.5);
   const double sigma = std::max(1, percentile(hist, 0.75) - median) / 0.674;
-  // Ink must stand out of the paper's noise and be at least ~16% darker than the paper.
-  const double floor = std::max(40.0, median + 6 * sigma);
+  // Ink must stand out of the paper's noise and be at least ~16% darker than the paper. Ink
+  // half as bright as the paper always is ink: where ink covers more than a quarter of the
+  // picture (a tight crop of digits) the percentiles measure the ink, not the paper's noise.
+  const double floor = std::min(128.0, std::max(40.0, median + 6 * sigma));
   cv::Mat scratch;
   const double otsu = cv::threshold(smooth, scratch, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
   const double high = std::max(otsu, floor);
   const double low = std::max(0.5 * high, std::min(floor, 25.0 + median));
+  if (std::getenv("CUTS_DEBUG")) std::fprintf(stderr, "median %d sigma %.1f floor %.1f otsu %.1f high %.1f low %.1f p99 %d\n", median, sigma, floor, otsu, high, low, percentile(hist, 0.99));
   const cv::Mat weak = smooth > low;
   cv::Mat labels;
   const int n = cv::connectedComponents(weak, labels, 8, CV_32S);
@@ -458,32 +372,12 @@ std::vector<Blob> merge_pieces(std::vector<Blob> blobs, double height) {
         if (best == blobs.size() || growth < best_growth) best = j, best_growth = growth;
       }
       if (best == blobs.size()) continue;
-      blobs[best] = merged(blobs[best], blobs[i]);
+      blobs[best] = joined(blobs[best], blobs[i]);
       blobs.erase(blobs.begin() + static_cast<std::ptrdiff_t>(i));
       changed = true;
     }
   }
   return blobs;
-}
-
-std::vector<Blob> split_touching(std::vector<Blob> blobs, double height) {
-  std::vector<Blob> out;
-  for (auto& blob : blobs) {
-    const double ref = std::max<double>(blob.box.height, 0.85 * height);
-    // Single digits are rarely much wider than tall; two touching ones are about 1.4 times.
-    const bool too_wide = blob.box.height >= 0.6 * height && blob.box.width > 1.25 * ref;
-    std::vector<Blob> parts;
-    if (too_wide) {
-      const int guess = std::clamp(static_cast<int>(std::lround(blob.box.width / (0.75 * ref))), 2, 8);
-      const double aspect = blob.box.width / ref;
-      for (int n = guess; n >= 2 && parts.empty(); --n) parts = split_into(blob, n, aspect * 2 / n);
-    }
-    if (parts.empty())
-      out.push_back(std::move(blob));
-    else
-      for (auto& p : parts) out.push_back(std::move(p));
-  }
-  return out;
 }
 
 std::vector<Blob> drop_marks(std::vector<Blob> blobs, double height) {
@@ -549,18 +443,9 @@ Box original_box(const cv::Rect& r, double scale, const cv::Size& original) {
   return {x0, y0, x1 - x0, y1 - y0};
 }
 
-// The digit's own ink, soft edges included, without strokes of its neighbours in its box.
-Crop digit_crop(const cv::Mat& ink, const Blob& blob) {
-  cv::Mat mask;
-  cv::dilate(blob.mask, mask, cv::Mat());
-  cv::Mat own = cv::Mat::zeros(blob.box.size(), CV_8U);
-  ink(blob.box).copyTo(own, mask);
-  return normalise_digit(own);
-}
-
 }  // namespace
 
-ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options) {
+ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Recogniser* judge) {
   if (gray.empty() || gray.type() != CV_8UC1) throw Error("segment_image needs a non-empty 8-bit grayscale image");
   ImageRecord record;
   record.width = gray.cols;
@@ -571,14 +456,19 @@ ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options) {
   const cv::Mat ink = ink_map(working.image, light_on_dark);
   cv::Mat mask = binarise(ink);
   auto blobs = find_blobs(mask);
+  if (std::getenv("CUTS_DEBUG")) std::fprintf(stderr, "binarised: %zu blobs, %d ink\n", blobs.size(), cv::countNonZero(mask));
   if (std::ranges::any_of(blobs, [&](const Blob& b) { return spans_page(b.box, mask.size()); }) &&
       remove_straight_lines(mask) > 0)
     blobs = find_blobs(mask);
   const double height = typical_height(blobs);
+  if (std::getenv("CUTS_DEBUG")) {
+    std::fprintf(stderr, "found %zu blobs, height %.1f\n", blobs.size(), height);
+    for (auto& b : blobs) std::fprintf(stderr, "  [%d,%d %dx%d]\n", b.box.x, b.box.y, b.box.width, b.box.height);
+  }
   blobs = merge_pieces(std::move(blobs), height);
-  blobs = split_touching(std::move(blobs), height);
   blobs = drop_marks(std::move(blobs), height);
-  const auto lines = group_lines(std::move(blobs), height);
+  auto lines = group_lines(std::move(blobs), height);
+  for (auto& line : lines) line = read_line(std::move(line), ink, judge);
   for (std::size_t l = 0; l < lines.size(); ++l)
     for (const auto& blob : lines[l]) {
       DigitRecord digit;
@@ -590,8 +480,8 @@ ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options) {
   return record;
 }
 
-ImageRecord segment_bytes(std::string_view bytes, const SegmentOptions& options) {
-  return segment_image(decode_image(bytes, options.max_pixels), options);
+ImageRecord segment_bytes(std::string_view bytes, const SegmentOptions& options, Recogniser* judge) {
+  return segment_image(decode_image(bytes, options.max_pixels), options, judge);
 }
 
 }  // namespace digits

@@ -4,6 +4,7 @@
 // tested and reused; segment_image runs them in order.
 
 #include "image.hpp"
+#include "inference.hpp"
 #include "records.hpp"
 
 #include <opencv2/core.hpp>
@@ -64,9 +65,8 @@ double typical_height(const std::vector<Blob>& blobs);
 // than a digit joins the blob it overlaps horizontally when together they stay digit-sized.
 std::vector<Blob> merge_pieces(std::vector<Blob> blobs, double height);
 
-// Splits blobs too wide for one digit at the cuts crossing the least ink, into as many parts as
-// the width suggests, each part digit-shaped.
-std::vector<Blob> split_touching(std::vector<Blob> blobs, double height);
+// One blob of the two, their masks combined.
+Blob joined(const Blob& a, const Blob& b);
 
 // Drops what is not a digit: specks, dots and dashes, underlines, large blots.
 std::vector<Blob> drop_marks(std::vector<Blob> blobs, double height);
@@ -77,13 +77,23 @@ std::vector<Blob> drop_marks(std::vector<Blob> blobs, double height);
 // stays one line) and orders them: lines top to bottom, digits left to right.
 std::vector<std::vector<Blob>> group_lines(std::vector<Blob> blobs, double height);
 
+// The blob's 28x28 crop: its own ink from the ink map, soft edges included, without the strokes
+// of neighbours that reach into its box.
+Crop digit_crop(const cv::Mat& ink, const Blob& blob);
+
+// Touching digits are split and side-by-side pieces joined line by line (read_line in cuts.hpp),
+// after group_lines.
+
 // --- everything ---------------------------------------------------------------------------------
 
 // Segments a decoded 8-bit grayscale image. The record's `image` is left empty for the caller.
-ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options = {});
+// `judge` reads the candidate digits where the ink alone cannot tell where one digit ends and the
+// next begins (touching digits, a digit in pieces); without one, shape alone decides, which
+// splits touching digits less reliably.
+ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options = {}, Recogniser* judge = nullptr);
 
 // Decodes (with the options' pixel limit) and segments. Throws Error with a message that does
 // not name the input (the caller does).
-ImageRecord segment_bytes(std::string_view bytes, const SegmentOptions& options = {});
+ImageRecord segment_bytes(std::string_view bytes, const SegmentOptions& options = {}, Recogniser* judge = nullptr);
 
 }  // namespace digits

@@ -2,7 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include "cuts.hpp"
 #include "idx.hpp"
+#include "model.hpp"
 #include "normalise.hpp"
 #include "segment.hpp"
 #include "support.hpp"
@@ -112,14 +114,42 @@ TEST_SUITE("segment") {
       cv::ellipse(m, {300, 150}, {40, 60}, 0, 0, 360, cv::Scalar(255), 8);  // a third, alone
     });
     REQUIRE(pair.size() == 2);
-    const auto split = split_touching(pair, typical_height(pair));
+    cv::Mat ink = cv::Mat::zeros(300, 400, CV_8U);
+    for (const auto& b : pair) ink(b.box) |= b.mask;
+    Recogniser judge(load_model(test::source_dir / "models/digits-cnn.model"));
+    const auto split = read_line(pair, ink, &judge);
     REQUIRE(split.size() == 3);
     REQUIRE(split[0].box.x < split[1].box.x);
     CHECK(std::abs(split[0].box.width - 88) <= 8);
     CHECK(std::abs(split[1].box.x - (touch - 44)) <= 8);
     // As wide as the pair, but one digit: any cut crosses two strokes.
     auto wide = blobs_drawn([](cv::Mat& m) { cv::ellipse(m, {200, 150}, {85, 60}, 0, 0, 360, cv::Scalar(255), 8); });
-    CHECK(split_touching(wide, 128).size() == 1);
+    REQUIRE(wide.size() == 1);
+    cv::Mat wide_ink = cv::Mat::zeros(300, 400, CV_8U);
+    wide_ink(wide[0].box) |= wide[0].mask;
+    CHECK(read_line(wide, wide_ink, &judge).size() == 1);
+    CHECK(read_line(wide, wide_ink, nullptr).size() == 1);
+  }
+
+  TEST_CASE("a chain of touching digits is cut into digit-wide parts") {
+    // Five rings in a row, each overlapping the next: the seams fall where they meet.
+    auto chain = blobs_drawn([](cv::Mat& m) {
+      for (int k = 0; k < 5; ++k) cv::ellipse(m, {60 + 70 * k, 150}, {38, 60}, 0, 0, 360, cv::Scalar(255), 8);
+    }, {460, 300});
+    REQUIRE(chain.size() == 1);
+    const auto seams = candidate_seams(chain[0], chain[0].box.height);
+    CHECK(seams.size() >= 4);
+    for (std::size_t k = 1; k < seams.size(); ++k) CHECK(seams[k - 1].x.front() < seams[k].x.front());
+    const auto parts = cut_at(chain[0], seams);
+    CHECK(parts.size() >= seams.size());
+    cv::Mat ink = cv::Mat::zeros(300, 460, CV_8U);
+    ink(chain[0].box) |= chain[0].mask;
+    Recogniser judge(load_model(test::source_dir / "models/digits-cnn.model"));
+    for (Recogniser* j : {&judge, static_cast<Recogniser*>(nullptr)}) {
+      const auto digits = read_line(chain, ink, j);
+      REQUIRE(digits.size() == 5);
+      for (int k = 0; k < 5; ++k) CHECK(std::abs(digits[static_cast<std::size_t>(k)].box.x + digits[static_cast<std::size_t>(k)].box.width / 2 - (60 + 70 * k)) <= 12);
+    }
   }
 
   TEST_CASE("specks and underlines are dropped") {

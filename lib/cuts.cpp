@@ -1,0 +1,264 @@
+#include "cuts.hpp"
+
+#include "normalise.hpp"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+
+namespace digits {
+
+Seam find_seam(const cv::Mat& mask, int lo, int hi, double ideal, double stroke) {
+  constexpr float entry = 1.5f;
+  const float per_pixel = static_cast<float>(1.0 / std::max(1.0, stroke));
+  const int w = hi - lo + 1, h = mask.rows;
+  std::vector<float> cost(static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
+  std::vector<std::int8_t> from(cost.size(), 0);
+  const auto at = [w](int y, int i) { return static_cast<std::size_t>(y) * static_cast<std::size_t>(w) + static_cast<std::size_t>(i); };
+  for (int y = 0; y < h; ++y) {
+    const auto* row = mask.ptr<std::uint8_t>(y);
+    const auto* above = y > 0 ? mask.ptr<std::uint8_t>(y - 1) : nullptr;
+    for (int i = 0; i < w; ++i) {
+      const bool ink = row[lo + i] != 0;
+      const float off = static_cast<float>((lo + i - ideal) / std::max(1, w));
+      const float here = (ink ? per_pixel : 0.0f) + 0.02f * off * off;
+      if (y == 0) {
+        cost[at(y, i)] = here + (ink ? entry : 0.0f);
+        continue;
+      }
+      float best = std::numeric_limits<float>::max();
+      std::int8_t step = 0;
+      for (const int d : {0, -1, 1}) {
+        const int j = i + d;
+        if (j < 0 || j >= w) continue;
+        const float c = cost[at(y - 1, j)] + (d != 0 ? 0.05f : 0.0f) + (ink && !above[lo + j] ? entry : 0.0f);
+        if (c < best) best = c, step = static_cast<std::int8_t>(d);
+      }
+      cost[at(y, i)] = best + here;
+      from[at(y, i)] = step;
+    }
+  }
+  int i = 0;
+  for (int k = 1; k < w; ++k)
+    if (cost[at(h - 1, k)] < cost[at(h - 1, i)]) i = k;
+  Seam seam;
+  seam.cost = cost[at(h - 1, i)];
+  seam.x.assign(static_cast<std::size_t>(h), 0);
+  bool inside = false;
+  for (int y = h - 1; y >= 0; --y) {
+    seam.x[static_cast<std::size_t>(y)] = lo + i;
+    const bool ink = mask.at<std::uint8_t>(y, lo + i) != 0;
+    seam.crossings += ink && !inside ? 1 : 0;
+    inside = ink;
+    i += from[at(y, i)];
+  }
+  return seam;
+}
+
+std::vector<Seam> candidate_seams(const Blob& blob, double height) {
+  const double ref = std::max<double>(blob.box.height, height);
+  const int w = blob.box.width;
+  if (w < 0.7 * ref) return {};
+  // Side-by-side windows: a seam stays inside its own, so seams never cross one another.
+  const int half = std::max(1, static_cast<int>(0.06 * ref));
+  const int margin = std::max(2, static_cast<int>(0.12 * ref));
+  const double stroke = stroke_width(blob.mask);
+  std::vector<Seam> all;
+  for (int lo = margin; lo + 2 * half <= w - margin; lo += 2 * half + 1)
+    all.push_back(find_seam(blob.mask, lo, lo + 2 * half, lo + half, stroke));
+  // Where two digits meet, the cheapest path of its neighbourhood runs; elsewhere a path only
+  // wanders to the edge of its window looking for cheaper ground.
+  constexpr int max_crossings = 2;
+  std::vector<Seam> out;
+  for (std::size_t k = 0; k < all.size(); ++k) {
+    const bool left_ok = k == 0 || all[k].cost <= all[k - 1].cost;
+    const bool right_ok = k + 1 == all.size() || all[k].cost < all[k + 1].cost;
+    if (left_ok && right_ok && all[k].crossings <= max_crossings) out.push_back(std::move(all[k]));
+  }
+  return out;
+}
+
+namespace {
+
+// Part `p` of the parts between seams (0 = left of the first seam), shrunk to its ink; an empty
+// box when it has none.
+Blob part_between(const Blob& blob, const std::vector<Seam>& seams, std::size_t p) {
+  cv::Mat part = cv::Mat::zeros(blob.mask.size(), CV_8U);
+  for (int y = 0; y < blob.mask.rows; ++y) {
+    const int a = p == 0 ? 0 : seams[p - 1].x[static_cast<std::size_t>(y)];
+    const int b = p == seams.size() ? blob.mask.cols : seams[p].x[static_cast<std::size_t>(y)];
+    if (b > a) blob.mask.row(y).colRange(a, b).copyTo(part.row(y).colRange(a, b));
+  }
+  std::vector<cv::Point> points;
+  cv::findNonZero(part, points);
+  if (points.empty()) return {};
+  const cv::Rect tight = cv::boundingRect(points);
+  return {tight + blob.box.tl(), part(tight).clone()};
+}
+
+}  // namespace
+
+std::vector<Blob> cut_at(const Blob& blob, const std::vector<Seam>& seams) {
+  std::vector<Blob> out;
+  for (std::size_t p = 0; p <= seams.size(); ++p) {
+    Blob part = part_between(blob, seams, p);
+    if (!part.box.empty()) out.push_back(std::move(part));
+  }
+  return out;
+}
+
+namespace {
+
+// A piece of ink: a whole blob, or the part of one between two seams.
+struct Piece {
+  Blob blob;
+  std::size_t source = 0;  // which blob of the line it comes from
+  int crossings = 0;       // strokes cut by the seam on its right (same source only)
+};
+
+// The weights of read_line's choice, in units of the judge's log-probability. Tuned on
+// generated lines of clean, touching and photographed digits (bench-segment).
+struct Weights {
+  double per_crossing = 0.35;  // cutting a stroke: touching digits meet in one, a 0 has two
+  double join = 0.6;           // one digit from two blobs the ink did not connect
+  double join_per_gap = 3.0;   // ... the wider the gap between them (in digit heights), the less likely
+  double too_wide = 2.5;       // per digit height beyond wide_from: two digits are wider than one
+  double wide_from = 1.2;
+  double too_short = 3.0;      // per digit height below 0.6: a sliver, not a digit
+  double per_digit = 0.1;      // a little doubt about every extra digit
+  double max_gap = 0.3;        // blobs further apart (in digit heights) are never one digit
+  double max_width = 1.8;      // nor is ink this much wider than a digit height
+  std::size_t max_pieces = 5;
+};
+
+double median_height(const std::vector<Blob>& line) {
+  std::vector<int> heights;
+  for (const auto& b : line) heights.push_back(b.box.height);
+  std::ranges::nth_element(heights, heights.begin() + static_cast<std::ptrdiff_t>(heights.size() / 2));
+  return heights[heights.size() / 2];
+}
+
+int horizontal_gap(const cv::Rect& a, const cv::Rect& b) {
+  return std::max(a.x, b.x) - std::min(a.x + a.width, b.x + b.width);
+}
+
+}  // namespace
+
+std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recogniser* judge) {
+  if (line.empty()) return line;
+  Weights weights;
+  if (const char* e = std::getenv("CUTS_W")) {
+    std::sscanf(e, "%lf,%lf,%lf,%lf,%lf,%lf,%lf", &weights.per_crossing, &weights.join, &weights.join_per_gap,
+                &weights.too_wide, &weights.wide_from, &weights.too_short, &weights.per_digit);
+  }
+  const double height = median_height(line);
+  std::vector<Piece> pieces;
+  for (std::size_t s = 0; s < line.size(); ++s) {
+    const auto seams = candidate_seams(line[s], height);
+    if (seams.empty()) {
+      pieces.push_back({std::move(line[s]), s, 0});
+      continue;
+    }
+    for (std::size_t p = 0; p <= seams.size(); ++p) {
+      Blob part = part_between(line[s], seams, p);
+      const int right = p < seams.size() ? seams[p].crossings : 0;
+      if (part.box.empty()) {
+        // Two seams with no ink between them: cutting there costs the cheaper of the two.
+        if (!pieces.empty() && pieces.back().source == s)
+          pieces.back().crossings = std::min(pieces.back().crossings, right);
+        continue;
+      }
+      pieces.push_back({std::move(part), s, right});
+    }
+  }
+  const std::size_t n = pieces.size();
+
+  // Every way to make a digit of consecutive pieces [i, j).
+  struct Candidate {
+    std::size_t i, j;
+    Blob blob;
+    double score = 0;
+    bool judged = false;
+  };
+  std::vector<Candidate> candidates;
+  for (std::size_t i = 0; i < n; ++i) {
+    Blob blob = pieces[i].blob;
+    double joins = 0;
+    for (std::size_t j = i + 1; j <= n && j - i <= weights.max_pieces; ++j) {
+      if (j > i + 1) {
+        const Piece& prev = pieces[j - 2];
+        const Piece& next = pieces[j - 1];
+        if (prev.source != next.source) {
+          const double gap = horizontal_gap(prev.blob.box, next.blob.box) / height;
+          if (gap > weights.max_gap) break;
+          joins += weights.join + weights.join_per_gap * std::max(0.0, gap);
+        }
+        blob = joined(blob, next.blob);
+        if (blob.box.width > weights.max_width * height) break;
+      }
+      const double w = blob.box.width / height, h = blob.box.height / height;
+      const double shape = -weights.too_wide * std::max(0.0, w - weights.wide_from) - weights.too_short * std::max(0.0, 0.6 - h);
+      candidates.push_back({i, j, blob, shape - joins - weights.per_digit});
+    }
+  }
+
+  // A piece only one candidate covers is that digit whatever the judge says: ask about the rest.
+  if (judge != nullptr) {
+    std::vector<int> covering(n, 0);
+    for (const auto& c : candidates)
+      for (std::size_t k = c.i; k < c.j; ++k) ++covering[k];
+    std::vector<Crop> crops;
+    std::vector<std::size_t> asked;
+    for (std::size_t c = 0; c < candidates.size(); ++c) {
+      const bool forced = std::all_of(covering.begin() + static_cast<std::ptrdiff_t>(candidates[c].i),
+                                      covering.begin() + static_cast<std::ptrdiff_t>(candidates[c].j),
+                                      [](int k) { return k == 1; });
+      if (forced) continue;
+      crops.push_back(digit_crop(ink, candidates[c].blob));
+      asked.push_back(c);
+    }
+    std::vector<Probabilities> probabilities(crops.size());
+    judge->probabilities(crops, probabilities);
+    for (std::size_t k = 0; k < asked.size(); ++k) {
+      const float best = *std::ranges::max_element(probabilities[k]);
+      candidates[asked[k]].score += std::log(std::max(1e-4, static_cast<double>(best)));
+      candidates[asked[k]].judged = true;
+    }
+  }
+
+  // The best reading of pieces [0, j) for every j, by dynamic programming.
+  constexpr double none = -std::numeric_limits<double>::infinity();
+  std::vector<double> best(n + 1, none);
+  std::vector<std::size_t> choice(n + 1, 0);
+  best[0] = 0;
+  std::ranges::sort(candidates, [](const Candidate& a, const Candidate& b) { return a.j < b.j; });
+  for (std::size_t c = 0; c < candidates.size(); ++c) {
+    const auto& cand = candidates[c];
+    if (best[cand.i] == none) continue;
+    const bool cuts_seam = cand.j < n && pieces[cand.j - 1].source == pieces[cand.j].source;
+    const double cut = cuts_seam ? weights.per_crossing * pieces[cand.j - 1].crossings : 0;
+    const double total = best[cand.i] + cand.score - cut;
+    if (total > best[cand.j]) best[cand.j] = total, choice[cand.j] = c;
+  }
+  if (std::getenv("CUTS_DEBUG")) {
+    std::fprintf(stderr, "H=%.0f pieces:", height);
+    for (auto& p : pieces) std::fprintf(stderr, " [%d,%d %dx%d s%zu c%d]", p.blob.box.x, p.blob.box.y, p.blob.box.width, p.blob.box.height, p.source, p.crossings);
+    std::fprintf(stderr, "\n");
+    for (auto& c : candidates) std::fprintf(stderr, "  [%zu,%zu) w=%d score=%.2f judged=%d\n", c.i, c.j, c.blob.box.width, c.score, c.judged);
+  }
+  std::vector<Blob> out;
+  for (std::size_t j = n; j > 0;) {
+    auto& cand = candidates[choice[j]];
+    out.push_back(std::move(cand.blob));
+    j = cand.i;
+  }
+  std::ranges::reverse(out);
+  return out;
+}
+
+}  // namespace digits

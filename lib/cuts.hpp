@@ -1,0 +1,43 @@
+#pragma once
+// Where one digit ends and the next begins when the ink does not say: digits that touch or
+// overlap, a digit broken into side-by-side pieces, a wide digit that must stay whole. The ink's
+// shape proposes cuts; the classifier, reading every digit each choice would make, decides.
+
+#include "inference.hpp"
+#include "segment.hpp"
+
+#include <vector>
+
+namespace digits {
+
+// A cut between two touching digits: for each row the first column of the right-hand part.
+// Unlike a straight cut it can wind between strokes, crossing ink only where the digits meet.
+struct Seam {
+  std::vector<int> x;
+  int crossings = 0;  // strokes crossed: runs of ink along the path
+  float cost = 0;
+};
+
+// The cheapest top-to-bottom path through `mask` within columns [lo, hi]. Entering a stroke
+// costs the most, so the path prefers running along one junction to cutting two strokes; each
+// ink pixel costs a stroke-width fraction, a step sideways a little, straying from `ideal` a
+// little more.
+Seam find_seam(const cv::Mat& mask, int lo, int hi, double ideal, double stroke);
+
+// The places where `blob` could hold two digits side by side: the cheapest seams, left to
+// right and apart from each other, among those crossing few strokes. None for a blob narrower
+// than a digit of the line (`height`) could be.
+std::vector<Seam> candidate_seams(const Blob& blob, double height);
+
+// The parts of `blob` between consecutive seams (which must not cross), each shrunk to its ink.
+// A part without ink is left out.
+std::vector<Blob> cut_at(const Blob& blob, const std::vector<Seam>& seams);
+
+// Reads one text line's blobs, left to right, into digits. Each blob is cut at its candidate
+// seams into pieces; consecutive pieces (of one blob, or of neighbours close enough to be one
+// digit) are then grouped into the digits whose reading is most plausible: each digit as sure
+// as `judge` is of it, shaped like a digit of the line, cutting few strokes. Without a judge
+// shape and cuts alone decide. `ink` is the ink map the blobs were found in.
+std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recogniser* judge);
+
+}  // namespace digits
