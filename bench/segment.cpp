@@ -81,6 +81,7 @@ int main(int argc, char** argv) {
   std::string keep;
   std::string model_path;
   bool no_judge = false;
+  int rounds = 3;
   std::vector<std::string> kinds{"clean", "touching", "photo", "multiline", "ruled", "grid", "inverted", "canvas"};
   app.add_option("--mnist", mnist, "MNIST directory")->option_text("DIR");
   app.add_option("--count", count, "Images per class");
@@ -88,6 +89,7 @@ int main(int argc, char** argv) {
   app.add_option("--classes", kinds, "Classes to measure");
   app.add_option("--show-failures", show, "Print up to N failures per class");
   digits::options::add_model_option(app, model_path);
+  app.add_option("--speed-rounds", rounds, "Passes over the 200 timing images (0: accuracy only)");
   app.add_flag("--no-judge", no_judge, "Let shape alone decide where touching digits part (no classifier)");
   app.add_option("--keep", keep, "Generate into DIR and keep the images")->option_text("DIR");
   return digits::cli::run(app, argc, argv, [&] {
@@ -120,11 +122,12 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
 
+    if (rounds <= 0) return 0;
     const digits::TempDir tmp;
     const auto truths = generate(tmp.path(), mnist, {"--class", "clean", "--count", "200", "--seed", std::to_string(seed),
                                                      "--width", "1000", "--height", "300", "--digits", "5"});
     std::vector<double> with_decode, without_decode;
-    for (int round = 0; round < 3; ++round)
+    for (int round = 0; round < rounds; ++round)
       for (const auto& truth : truths) {
         const auto bytes = digits::read_file(tmp.path() / truth["image"].get<std::string>());
         const auto t0 = Clock::now();

@@ -5,10 +5,9 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <limits>
 
 namespace digits {
@@ -60,26 +59,55 @@ Seam find_seam(const cv::Mat& mask, int lo, int hi, double ideal, double stroke)
   return seam;
 }
 
+namespace {
+
+// True when one seam is nowhere right of the other: the part between them is well defined.
+bool apart(const Seam& a, const Seam& b) {
+  bool a_left = true, b_left = true;
+  for (std::size_t y = 0; y < a.x.size(); ++y) {
+    a_left = a_left && a.x[y] <= b.x[y];
+    b_left = b_left && b.x[y] <= a.x[y];
+  }
+  return a_left || b_left;
+}
+
+double mean_x(const Seam& s) {
+  double sum = 0;
+  for (const int x : s.x) sum += x;
+  return sum / static_cast<double>(s.x.size());
+}
+
+}  // namespace
+
 std::vector<Seam> candidate_seams(const Blob& blob, double height) {
   const double ref = std::max<double>(blob.box.height, height);
   const int w = blob.box.width;
   if (w < 0.7 * ref) return {};
-  // Side-by-side windows: a seam stays inside its own, so seams never cross one another.
-  const int half = std::max(1, static_cast<int>(0.06 * ref));
+  // A seam may wander ±0.3 digit heights from where it starts looking: slanted digits touch
+  // along a slant.
+  const int step = std::max(1, static_cast<int>(0.08 * ref));
+  const int reach = std::max(2, static_cast<int>(0.3 * ref));
   const int margin = std::max(2, static_cast<int>(0.12 * ref));
   const double stroke = stroke_width(blob.mask);
-  std::vector<Seam> all;
-  for (int lo = margin; lo + 2 * half <= w - margin; lo += 2 * half + 1)
-    all.push_back(find_seam(blob.mask, lo, lo + 2 * half, lo + half, stroke));
-  // Where two digits meet, the cheapest path of its neighbourhood runs; elsewhere a path only
-  // wanders to the edge of its window looking for cheaper ground.
-  constexpr int max_crossings = 2;
-  std::vector<Seam> out;
-  for (std::size_t k = 0; k < all.size(); ++k) {
-    const bool left_ok = k == 0 || all[k].cost <= all[k - 1].cost;
-    const bool right_ok = k + 1 == all.size() || all[k].cost < all[k + 1].cost;
-    if (left_ok && right_ok && all[k].crossings <= max_crossings) out.push_back(std::move(all[k]));
+  // Touching digits meet in one stroke; cutting two (through a loop) is for ink too wide to be
+  // one digit.
+  const int max_crossings = w >= 1.5 * ref ? 2 : 1;
+  std::vector<Seam> found;
+  for (int ideal = margin; ideal <= w - margin; ideal += step) {
+    Seam seam = find_seam(blob.mask, std::max(margin, ideal - reach), std::min(w - margin, ideal + reach), ideal, stroke);
+    if (seam.crossings <= max_crossings) found.push_back(std::move(seam));
   }
+  // The cheapest first; a seam crossing a cheaper one, or running beside it, adds nothing.
+  std::ranges::sort(found, [](const Seam& a, const Seam& b) { return a.cost < b.cost; });
+  const double near = std::max(2.0, 0.12 * ref);
+  std::vector<Seam> out;
+  for (auto& seam : found) {
+    const bool fresh = std::ranges::all_of(out, [&](const Seam& o) {
+      return apart(seam, o) && std::abs(mean_x(seam) - mean_x(o)) >= near;
+    });
+    if (fresh) out.push_back(std::move(seam));
+  }
+  std::ranges::sort(out, [](const Seam& a, const Seam& b) { return mean_x(a) < mean_x(b); });
   return out;
 }
 
@@ -124,23 +152,48 @@ struct Piece {
 // The weights of read_line's choice, in units of the judge's log-probability. Tuned on
 // generated lines of clean, touching and photographed digits (bench-segment).
 struct Weights {
-  double per_crossing = 0.35;  // cutting a stroke: touching digits meet in one, a 0 has two
+  double per_crossing = 0.6;   // cutting a stroke: touching digits meet in one, a 0 has two
   double join = 0.6;           // one digit from two blobs the ink did not connect
   double join_per_gap = 3.0;   // ... the wider the gap between them (in digit heights), the less likely
   double too_wide = 2.5;       // per digit height beyond wide_from: two digits are wider than one
   double wide_from = 1.2;
-  double too_short = 3.0;      // per digit height below 0.6: a sliver, not a digit
+  double too_short = 6.0;      // per digit height below short_from: a fragment, not a digit
   double per_digit = 0.1;      // a little doubt about every extra digit
-  double max_gap = 0.3;        // blobs further apart (in digit heights) are never one digit
+  double aspect = 0.5;         // weight of aspect_fit
+  double short_from = 0.8;
+  double max_gap = 0.12;       // blobs further apart (in digit heights) are never one digit
   double max_width = 1.8;      // nor is ink this much wider than a digit height
-  std::size_t max_pieces = 5;
+  std::size_t max_pieces = 8;
 };
+
+// How wide each digit is written: the mean and spread of log(ink width / ink height) over the
+// MNIST training digits (scripts/digit-aspects prints them). A touching pair read as one digit
+// is usually too wide for the digit it is read as; its halves fit theirs.
+constexpr std::array<std::array<double, 2>, 10> aspect_stats{{{-0.167, 0.226}, {-1.239, 0.433}, {-0.137, 0.252},
+                                                             {-0.324, 0.236}, {-0.323, 0.234}, {-0.210, 0.256},
+                                                             {-0.393, 0.256}, {-0.305, 0.252}, {-0.368, 0.245},
+                                                             {-0.454, 0.242}}};
+
+// log of the sum over digits d of p(d) * how typical the box's aspect is of d (1 at its mean):
+// never positive, so it cannot reward reading more digits.
+double aspect_fit(const Probabilities& p, const cv::Rect& box) {
+  const double a = std::log(static_cast<double>(box.width) / box.height);
+  double sum = 0;
+  for (std::size_t d = 0; d < 10; ++d) {
+    const auto [mean, sd] = aspect_stats[d];
+    const double z = (a - mean) / sd;
+    sum += p[d] * std::exp(-0.5 * z * z);
+  }
+  return std::log(std::max(1e-6, sum));
+}
 
 double median_height(const std::vector<Blob>& line) {
   std::vector<int> heights;
   for (const auto& b : line) heights.push_back(b.box.height);
-  std::ranges::nth_element(heights, heights.begin() + static_cast<std::ptrdiff_t>(heights.size() / 2));
-  return heights[heights.size() / 2];
+  // The lower median: of a digit and a taller pair of touching ones, the digit's height.
+  const auto middle = heights.begin() + static_cast<std::ptrdiff_t>((heights.size() - 1) / 2);
+  std::ranges::nth_element(heights, middle);
+  return *middle;
 }
 
 int horizontal_gap(const cv::Rect& a, const cv::Rect& b) {
@@ -151,11 +204,7 @@ int horizontal_gap(const cv::Rect& a, const cv::Rect& b) {
 
 std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recogniser* judge) {
   if (line.empty()) return line;
-  Weights weights;
-  if (const char* e = std::getenv("CUTS_W")) {
-    std::sscanf(e, "%lf,%lf,%lf,%lf,%lf,%lf,%lf", &weights.per_crossing, &weights.join, &weights.join_per_gap,
-                &weights.too_wide, &weights.wide_from, &weights.too_short, &weights.per_digit);
-  }
+  const Weights weights;
   const double height = median_height(line);
   std::vector<Piece> pieces;
   for (std::size_t s = 0; s < line.size(); ++s) {
@@ -164,17 +213,37 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
       pieces.push_back({std::move(line[s]), s, 0});
       continue;
     }
+    std::vector<Piece> parts;
     for (std::size_t p = 0; p <= seams.size(); ++p) {
       Blob part = part_between(line[s], seams, p);
       const int right = p < seams.size() ? seams[p].crossings : 0;
       if (part.box.empty()) {
         // Two seams with no ink between them: cutting there costs the cheaper of the two.
-        if (!pieces.empty() && pieces.back().source == s)
-          pieces.back().crossings = std::min(pieces.back().crossings, right);
+        if (!parts.empty()) parts.back().crossings = std::min(parts.back().crossings, right);
         continue;
       }
-      pieces.push_back({std::move(part), s, right});
+      parts.push_back({std::move(part), s, right});
     }
+    // A sliver (a seam grazing a stroke's end) is no digit and no digit's half: it goes to the
+    // neighbour it is more firmly attached to.
+    const double min_ink = 0.3 * std::max<double>(line[s].box.height, height) * stroke_width(line[s].mask);
+    for (bool merged = true; merged && parts.size() > 1;) {
+      merged = false;
+      for (std::size_t k = 0; k < parts.size() && !merged; ++k) {
+        if (cv::countNonZero(parts[k].blob.mask) >= min_ink) continue;
+        const int left = k > 0 ? parts[k - 1].crossings : std::numeric_limits<int>::max();
+        const int right = k + 1 < parts.size() ? parts[k].crossings : std::numeric_limits<int>::max();
+        if (left <= right) {
+          parts[k - 1].blob = joined(parts[k - 1].blob, parts[k].blob);
+          parts[k - 1].crossings = parts[k].crossings;
+        } else {
+          parts[k + 1].blob = joined(parts[k].blob, parts[k + 1].blob);
+        }
+        parts.erase(parts.begin() + static_cast<std::ptrdiff_t>(k));
+        merged = true;
+      }
+    }
+    for (auto& part : parts) pieces.push_back(std::move(part));
   }
   const std::size_t n = pieces.size();
 
@@ -202,7 +271,7 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
         if (blob.box.width > weights.max_width * height) break;
       }
       const double w = blob.box.width / height, h = blob.box.height / height;
-      const double shape = -weights.too_wide * std::max(0.0, w - weights.wide_from) - weights.too_short * std::max(0.0, 0.6 - h);
+      const double shape = -weights.too_wide * std::max(0.0, w - weights.wide_from) - weights.too_short * std::max(0.0, weights.short_from - h);
       candidates.push_back({i, j, blob, shape - joins - weights.per_digit});
     }
   }
@@ -226,9 +295,14 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
     judge->probabilities(crops, probabilities);
     for (std::size_t k = 0; k < asked.size(); ++k) {
       const float best = *std::ranges::max_element(probabilities[k]);
-      candidates[asked[k]].score += std::log(std::max(1e-4, static_cast<double>(best)));
-      candidates[asked[k]].judged = true;
+      auto& cand = candidates[asked[k]];
+      cand.score += std::log(std::max(1e-4, static_cast<double>(best))) + weights.aspect * aspect_fit(probabilities[k], cand.blob.box);
+      cand.judged = true;
     }
+  } else {
+    Probabilities uniform;
+    uniform.fill(0.1f);
+    for (auto& cand : candidates) cand.score += weights.aspect * aspect_fit(uniform, cand.blob.box);
   }
 
   // The best reading of pieces [0, j) for every j, by dynamic programming.
@@ -244,12 +318,6 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
     const double cut = cuts_seam ? weights.per_crossing * pieces[cand.j - 1].crossings : 0;
     const double total = best[cand.i] + cand.score - cut;
     if (total > best[cand.j]) best[cand.j] = total, choice[cand.j] = c;
-  }
-  if (std::getenv("CUTS_DEBUG")) {
-    std::fprintf(stderr, "H=%.0f pieces:", height);
-    for (auto& p : pieces) std::fprintf(stderr, " [%d,%d %dx%d s%zu c%d]", p.blob.box.x, p.blob.box.y, p.blob.box.width, p.blob.box.height, p.source, p.crossings);
-    std::fprintf(stderr, "\n");
-    for (auto& c : candidates) std::fprintf(stderr, "  [%zu,%zu) w=%d score=%.2f judged=%d\n", c.i, c.j, c.blob.box.width, c.score, c.judged);
   }
   std::vector<Blob> out;
   for (std::size_t j = n; j > 0;) {

@@ -9,8 +9,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <numeric>
 
 namespace digits {
@@ -268,7 +266,6 @@ cv::Mat binarise(const cv::Mat& ink) {
   const double otsu = cv::threshold(smooth, scratch, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
   const double high = std::max(otsu, floor);
   const double low = std::max(0.5 * high, std::min(floor, 25.0 + median));
-  if (std::getenv("CUTS_DEBUG")) std::fprintf(stderr, "median %d sigma %.1f floor %.1f otsu %.1f high %.1f low %.1f p99 %d\n", median, sigma, floor, otsu, high, low, percentile(hist, 0.99));
   const cv::Mat weak = smooth > low;
   cv::Mat labels;
   const int n = cv::connectedComponents(weak, labels, 8, CV_32S);
@@ -456,15 +453,10 @@ ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Re
   const cv::Mat ink = ink_map(working.image, light_on_dark);
   cv::Mat mask = binarise(ink);
   auto blobs = find_blobs(mask);
-  if (std::getenv("CUTS_DEBUG")) std::fprintf(stderr, "binarised: %zu blobs, %d ink\n", blobs.size(), cv::countNonZero(mask));
   if (std::ranges::any_of(blobs, [&](const Blob& b) { return spans_page(b.box, mask.size()); }) &&
       remove_straight_lines(mask) > 0)
     blobs = find_blobs(mask);
   const double height = typical_height(blobs);
-  if (std::getenv("CUTS_DEBUG")) {
-    std::fprintf(stderr, "found %zu blobs, height %.1f\n", blobs.size(), height);
-    for (auto& b : blobs) std::fprintf(stderr, "  [%d,%d %dx%d]\n", b.box.x, b.box.y, b.box.width, b.box.height);
-  }
   blobs = merge_pieces(std::move(blobs), height);
   blobs = drop_marks(std::move(blobs), height);
   auto lines = group_lines(std::move(blobs), height);
