@@ -37,6 +37,11 @@ int main(int argc, char** argv) {
   app.add_option("--augment-probability", o.augmentation.probability,
                  fmt::format("Share of samples distorted (default: {})", o.augmentation.probability))
       ->check(CLI::Range(0.0, 1.0))->option_text("P");
+  app.add_option("--not-digits", o.not_digits,
+                 fmt::format("Samples that are not one digit (touching pairs, a digit with part of its neighbour) "
+                             "per training digit, learnt as an 11th output; 0 for the 10 digits only (default: {})",
+                             o.not_digits))
+      ->check(CLI::Range(0.0, 1.0))->option_text("SHARE");
   app.add_option("--subset", o.subset, "Train on the first N training samples only (default: all)")->option_text("N");
   app.add_option("--validation", o.validation,
                  fmt::format("Samples held out from the end of the training set (default: {}, at most a sixth)", o.validation))

@@ -4,7 +4,10 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 #include <numbers>
 
 namespace digits {
@@ -104,6 +107,83 @@ Crop augment_digit(std::span<const std::uint8_t> digit, const AugmentOptions& o,
   Crop crop = normalise_digit(img);
   if (o.jitter > 0 && chance(rng, 0.5)) crop = jitter_crop(crop, o.jitter, rng);
   return crop;
+}
+
+namespace {
+
+// The first and last ink column of every row (-1, -1 for a row without ink).
+std::vector<std::pair<int, int>> row_extents(const cv::Mat& img) {
+  std::vector<std::pair<int, int>> rows(static_cast<std::size_t>(img.rows), {-1, -1});
+  for (int y = 0; y < img.rows; ++y)
+    for (int x = 0; x < img.cols; ++x)
+      if (img.at<std::uint8_t>(y, x) > 64) {
+        auto& r = rows[static_cast<std::size_t>(y)];
+        if (r.first < 0) r.first = x;
+        r.second = x;
+      }
+  return rows;
+}
+
+// The ink's first and last column.
+std::pair<int, int> ink_columns(const cv::Mat& img) {
+  int lo = img.cols, hi = -1;
+  for (const auto& [first, last] : row_extents(img))
+    if (first >= 0) lo = std::min(lo, first), hi = std::max(hi, last);
+  return {lo, hi};
+}
+
+// Blacks out the columns of `img` outside [keep_lo, keep_hi].
+void keep_columns(cv::Mat& img, int keep_lo, int keep_hi) {
+  if (keep_lo > 0) img.colRange(0, std::min(keep_lo, img.cols)).setTo(0);
+  if (keep_hi + 1 < img.cols) img.colRange(std::max(0, keep_hi + 1), img.cols).setTo(0);
+}
+
+}  // namespace
+
+Crop compose_not_digit(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b, std::mt19937& rng) {
+  Crop ca{}, cb{};
+  std::copy(a.begin(), a.end(), ca.begin());
+  std::copy(b.begin(), b.end(), cb.begin());
+  cv::Mat left = crop_to_mat(ca), right;
+  // Neighbours are written a little larger or smaller, higher or lower.
+  const double scale = uniform(rng, 0.85, 1.15);
+  cv::resize(crop_to_mat(cb), right, {}, scale, scale, cv::INTER_LINEAR);
+  constexpr int margin = 2;
+  const int dy = static_cast<int>(std::lround(uniform(rng, -3, 3))) + (crop_side - right.rows) / 2;
+  // Either digit may be only partly there: the candidate took a piece of its neighbour.
+  const double part = uniform(rng, 0, 1);
+  if (part < 0.3) {
+    const auto [lo, hi] = ink_columns(right);
+    if (hi >= lo) keep_columns(right, 0, lo + static_cast<int>((hi - lo) * uniform(rng, 0.35, 0.65)));
+  } else if (part < 0.45) {
+    const auto [lo, hi] = ink_columns(left);
+    if (hi >= lo) keep_columns(left, lo + static_cast<int>((hi - lo) * uniform(rng, 0.35, 0.65)), left.cols - 1);
+  }
+  // Slide the right-hand digit in until the two touch, then a little further, or stop just short.
+  const auto l = row_extents(left), r = row_extents(right);
+  int touch = ink_columns(left).second + 1 - std::max(0, ink_columns(right).first);
+  bool any = false;
+  for (int y = 0; y < right.rows; ++y) {
+    const int ly = y + dy;
+    if (ly < 0 || ly >= left.rows) continue;
+    const auto& la = l[static_cast<std::size_t>(ly)];
+    const auto& rb = r[static_cast<std::size_t>(y)];
+    if (la.first < 0 || rb.first < 0) continue;
+    const int x = la.second + 1 - rb.first;
+    touch = any ? std::max(touch, x) : x;
+    any = true;
+  }
+  const int dx = touch + static_cast<int>(std::lround(uniform(rng, -3, 1)));
+  const int lx = margin + std::max(0, -dx), ly = margin + std::max(0, -dy);
+  cv::Mat canvas = cv::Mat::zeros(ly + std::max(left.rows, dy + right.rows) + margin,
+                                  lx + std::max(left.cols, dx + right.cols) + margin, CV_8U);
+  const auto paste = [&](const cv::Mat& img, int x, int y) {
+    cv::Mat target = canvas(cv::Rect(x, y, img.cols, img.rows));
+    cv::max(target, img, target);
+  };
+  paste(left, lx, ly);
+  paste(right, lx + dx, ly + dy);
+  return normalise_digit(canvas);
 }
 
 }  // namespace digits

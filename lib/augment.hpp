@@ -29,6 +29,11 @@ struct AugmentOptions {
 // segmentation normalises a crop (normalise_digit). Deterministic for a given `rng` state.
 Crop augment_digit(std::span<const std::uint8_t> digit, const AugmentOptions& options, std::mt19937& rng);
 
+// A crop that is not one digit, as segmentation may propose one: `a` and `b` (28x28 MNIST
+// digits) side by side, touching or slightly overlapping, or `a` with part of `b` (or part of
+// `a` with `b`), normalised like a crop. Deterministic for a given `rng` state.
+Crop compose_not_digit(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b, std::mt19937& rng);
+
 // The random stream of one sample in one epoch: independent of threads and batch order.
 std::mt19937 sample_rng(std::uint64_t seed, int epoch, std::size_t index);
 

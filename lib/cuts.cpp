@@ -5,7 +5,6 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -150,7 +149,8 @@ struct Piece {
 };
 
 // The weights of read_line's choice, in units of the judge's log-probability. Tuned on
-// generated lines of clean, touching and photographed digits (bench-segment).
+// generated lines of clean, touching and photographed digits (bench-segment): the judge's
+// not-one-digit output does most of the work, and the results barely move with these.
 struct Weights {
   double per_crossing = 0.6;   // cutting a stroke: touching digits meet in one, a 0 has two
   double join = 0.6;           // one digit from two blobs the ink did not connect
@@ -158,34 +158,14 @@ struct Weights {
   double too_wide = 2.5;       // per digit height beyond wide_from: two digits are wider than one
   double wide_from = 1.2;
   double too_short = 6.0;      // per digit height below short_from: a fragment, not a digit
-  double per_digit = 0.1;      // a little doubt about every extra digit
-  double aspect = 0.5;         // weight of aspect_fit
   double short_from = 0.8;
-  double max_gap = 0.12;       // blobs further apart (in digit heights) are never one digit
+  double per_digit = 0.3;      // some doubt about every extra digit
+  // Blobs further apart (in digit heights) are never one digit: pieces of a broken stroke nearly
+  // touch, and judging every pair of neighbours would double the work on clean writing.
+  double max_gap = 0.12;
   double max_width = 1.8;      // nor is ink this much wider than a digit height
   std::size_t max_pieces = 8;
 };
-
-// How wide each digit is written: the mean and spread of log(ink width / ink height) over the
-// MNIST training digits (scripts/digit-aspects prints them). A touching pair read as one digit
-// is usually too wide for the digit it is read as; its halves fit theirs.
-constexpr std::array<std::array<double, 2>, 10> aspect_stats{{{-0.167, 0.226}, {-1.239, 0.433}, {-0.137, 0.252},
-                                                             {-0.324, 0.236}, {-0.323, 0.234}, {-0.210, 0.256},
-                                                             {-0.393, 0.256}, {-0.305, 0.252}, {-0.368, 0.245},
-                                                             {-0.454, 0.242}}};
-
-// log of the sum over digits d of p(d) * how typical the box's aspect is of d (1 at its mean):
-// never positive, so it cannot reward reading more digits.
-double aspect_fit(const Probabilities& p, const cv::Rect& box) {
-  const double a = std::log(static_cast<double>(box.width) / box.height);
-  double sum = 0;
-  for (std::size_t d = 0; d < 10; ++d) {
-    const auto [mean, sd] = aspect_stats[d];
-    const double z = (a - mean) / sd;
-    sum += p[d] * std::exp(-0.5 * z * z);
-  }
-  return std::log(std::max(1e-6, sum));
-}
 
 double median_height(const std::vector<Blob>& line) {
   std::vector<int> heights;
@@ -292,17 +272,15 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
       asked.push_back(c);
     }
     std::vector<Probabilities> probabilities(crops.size());
-    judge->probabilities(crops, probabilities);
+    std::vector<float> not_digit(crops.size());
+    judge->probabilities(crops, probabilities, not_digit);
     for (std::size_t k = 0; k < asked.size(); ++k) {
-      const float best = *std::ranges::max_element(probabilities[k]);
+      // The most probable digit, discounted by the chance that this is no one digit at all.
+      const double best = *std::ranges::max_element(probabilities[k]) * (1.0 - not_digit[k]);
       auto& cand = candidates[asked[k]];
-      cand.score += std::log(std::max(1e-4, static_cast<double>(best))) + weights.aspect * aspect_fit(probabilities[k], cand.blob.box);
+      cand.score += std::log(std::max(1e-4, best));
       cand.judged = true;
     }
-  } else {
-    Probabilities uniform;
-    uniform.fill(0.1f);
-    for (auto& cand : candidates) cand.score += weights.aspect * aspect_fit(uniform, cand.blob.box);
   }
 
   // The best reading of pieces [0, j) for every j, by dynamic programming.

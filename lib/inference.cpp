@@ -66,17 +66,19 @@ cv::dnn::Net build_net(const Model& model) {
 struct Recogniser::Impl {
   cv::dnn::Net net;
   float scale, offset;
+  int outputs;
   cv::Mat input;  // reused between calls: no allocation per crop
 };
 
 Recogniser::Recogniser(const Model& model)
-    : impl_(std::make_unique<Impl>(Impl{build_net(model), model.input_scale, model.input_offset, {}})) {}
+    : impl_(std::make_unique<Impl>(Impl{build_net(model), model.input_scale, model.input_offset, model.outputs(), {}})) {}
 Recogniser::Recogniser(Recogniser&&) noexcept = default;
 Recogniser& Recogniser::operator=(Recogniser&&) noexcept = default;
 Recogniser::~Recogniser() = default;
 
-void Recogniser::probabilities(std::span<const Crop> crops, std::span<Probabilities> out) {
+void Recogniser::probabilities(std::span<const Crop> crops, std::span<Probabilities> out, std::span<float> not_digit) {
   if (crops.size() != out.size()) throw Error("Recogniser: as many outputs as crops are needed");
+  if (!not_digit.empty() && not_digit.size() != out.size()) throw Error("Recogniser: as many not-digit outputs as crops are needed");
   for (std::size_t start = 0; start < crops.size(); start += batch_size) {
     const int n = static_cast<int>(std::min<std::size_t>(batch_size, crops.size() - start));
     if (impl_->input.empty() || impl_->input.size[0] != n) impl_->input.create({n, 1, crop_side, crop_side}, CV_32F);
@@ -86,7 +88,19 @@ void Recogniser::probabilities(std::span<const Crop> crops, std::span<Probabilit
         *in++ = crops[start + i][p] * impl_->scale + impl_->offset;
     impl_->net.setInput(impl_->input);
     const cv::Mat result = impl_->net.forward();
-    for (int i = 0; i < n; ++i) std::copy_n(result.ptr<float>(i), 10, out[start + i].begin());
+    for (int i = 0; i < n; ++i) {
+      const float* p = result.ptr<float>(i);
+      auto& digits = out[start + i];
+      std::copy_n(p, 10, digits.begin());
+      const float other = impl_->outputs > not_digit_class ? p[not_digit_class] : 0.0f;
+      if (other > 0) {
+        double sum = 0;
+        for (const float v : digits) sum += v;
+        if (sum > 0)
+          for (auto& v : digits) v = static_cast<float>(v / sum);
+      }
+      if (!not_digit.empty()) not_digit[start + i] = other;
+    }
   }
 }
 

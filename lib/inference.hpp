@@ -22,8 +22,10 @@ class Recogniser {
   Recogniser& operator=(Recogniser&&) noexcept;
   ~Recogniser();
 
-  // out.size() must equal crops.size(); crops are run in batches.
-  void probabilities(std::span<const Crop> crops, std::span<Probabilities> out);
+  // out.size() must equal crops.size(); crops are run in batches. The digits' probabilities
+  // given that the crop is a digit. When `not_digit` is not empty (and as long as `out`) it
+  // receives each crop's probability of not being one digit: 0 for a model without that output.
+  void probabilities(std::span<const Crop> crops, std::span<Probabilities> out, std::span<float> not_digit = {});
   Probabilities probabilities(const Crop& crop);
 
  private:

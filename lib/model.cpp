@@ -125,6 +125,8 @@ std::size_t Model::parameter_count() const {
   return n;
 }
 
+int Model::outputs() const { return shapes().back().channels; }
+
 std::vector<Shape> Model::shapes() const {
   std::vector<Shape> out;
   Shape s{1, crop_side, crop_side};
@@ -154,7 +156,8 @@ std::vector<Shape> Model::shapes() const {
       throw bad(fmt::format("holds {}+{} weights, needs {}+{}", l.weights.size(), l.bias.size(), weight_count(l), bias_count(l)));
     out.push_back(s);
   }
-  if (out.empty() || out.back() != Shape{10, 1, 1}) throw Error("the network does not end in 10 outputs");
+  if (out.empty() || (out.back() != Shape{10, 1, 1} && out.back() != Shape{not_digit_class + 1, 1, 1}))
+    throw Error("the network does not end in 10 outputs (or 11, with not-a-digit)");
   if (layers.back().kind != Layer::Kind::softmax) throw Error("the network does not end in softmax");
   return out;
 }

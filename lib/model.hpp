@@ -17,6 +17,9 @@ namespace digits {
 
 inline constexpr std::uint32_t model_format_version = 1;
 inline constexpr std::size_t max_model_bytes = 64u << 20;  // far above any model we train
+// A network ends in 10 outputs, the digits, or 11: the 11th is "not one digit" (two touching
+// digits, a digit with part of its neighbour), which segmentation uses to tell where digits part.
+inline constexpr int not_digit_class = 10;
 
 struct Layer {
   enum class Kind { conv, relu, maxpool, dense, softmax };
@@ -42,6 +45,7 @@ struct Model {
   nlohmann::ordered_json info = nlohmann::ordered_json::object();  // summary of the model card
 
   std::size_t parameter_count() const;
+  int outputs() const;  // 10, or 11 with the not-one-digit output
   // The shape after each layer, from a 1x28x28 input; throws Error when the layers do not fit together.
   std::vector<Shape> shapes() const;
 };

@@ -32,8 +32,8 @@ namespace tdnn = tiny_dnn;
 using Net = tdnn::network<tdnn::sequential>;
 
 std::string Architecture::summary() const {
-  return fmt::format("conv5x5x{}{} relu maxpool2, conv5x5x{}{} relu maxpool2, dense {} relu, dense 10 softmax", conv1,
-                     pad ? " same" : "", conv2, pad ? " same" : "", hidden);
+  return fmt::format("conv5x5x{}{} relu maxpool2, conv5x5x{}{} relu maxpool2, dense {} relu, dense {} softmax", conv1,
+                     pad ? " same" : "", conv2, pad ? " same" : "", hidden, outputs);
 }
 
 const std::vector<Architecture>& architectures() {
@@ -104,7 +104,7 @@ std::unique_ptr<Net> build_net(const Architecture& a) {
   *net << tdnn::max_pooling_layer<identity>(side, side, a.conv2, 2);
   side /= 2;
   *net << tdnn::fully_connected_layer<relu>(a.conv2 * side * side, a.hidden);
-  *net << tdnn::fully_connected_layer<identity>(a.hidden, 10);
+  *net << tdnn::fully_connected_layer<identity>(a.hidden, a.outputs);
   return net;
 }
 
@@ -157,7 +157,7 @@ Model export_model(Net& net, const Architecture& a) {
   m.layers = {conv(1, a.conv1, 0),          simple(Layer::Kind::relu), simple(Layer::Kind::maxpool, 2),
               conv(a.conv1, a.conv2, 2),    simple(Layer::Kind::relu), simple(Layer::Kind::maxpool, 2),
               dense(a.conv2 * side * side, a.hidden, 4), simple(Layer::Kind::relu),
-              dense(a.hidden, 10, 6),       simple(Layer::Kind::softmax)};
+              dense(a.hidden, a.outputs, 6), simple(Layer::Kind::softmax)};
   return m;
 }
 
@@ -168,7 +168,8 @@ std::unique_ptr<Net> import_model(const Model& m) {
   std::vector<K> kinds;
   for (const auto& l : m.layers) kinds.push_back(l.kind);
   if (kinds != expected) throw Error("tiny-dnn can only run models of the trainer's conv-conv-dense-dense shape");
-  const Architecture a{m.architecture, m.layers[0].out_channels, m.layers[3].out_channels, m.layers[6].outputs, m.layers[0].pad};
+  const Architecture a{m.architecture, m.layers[0].out_channels, m.layers[3].out_channels, m.layers[6].outputs,
+                       m.layers[0].pad, m.layers[8].outputs};
   auto net = build_net(a);
   net->init_weight();
   const auto w = weight_vectors(*net);
@@ -238,13 +239,23 @@ struct Worker {
   double loss = 0;
 };
 
-void run_slice(Worker& w, const Split& train, std::span<const std::size_t> indices, const TrainOptions& o, int epoch) {
+// Indices below train.count() are training digits; the ones above, samples that are not one
+// digit, composed afresh each epoch from two random training digits.
+void run_slice(Worker& w, const Split& train, std::span<const std::size_t> indices, const TrainOptions& o, int epoch,
+               int outputs) {
   w.inputs.resize(indices.size());
   w.targets.resize(indices.size());
   for (std::size_t s = 0; s < indices.size(); ++s) {
     const std::size_t i = indices[s];
     Crop crop{};
-    if (o.augment) {
+    const bool digit = i < train.count();
+    const int label = digit ? train.labels.labels[i] : not_digit_class;
+    if (!digit) {
+      auto rng = sample_rng(o.seed, epoch, i);
+      std::uniform_int_distribution<std::size_t> pick(0, train.count() - 1);
+      const std::size_t a = pick(rng), b = pick(rng);
+      crop = compose_not_digit(train.images.image(a), train.images.image(b), rng);
+    } else if (o.augment) {
       auto rng = sample_rng(o.seed, epoch, i);
       crop = augment_digit(train.images.image(i), o.augmentation, rng);
     } else {
@@ -252,8 +263,8 @@ void run_slice(Worker& w, const Split& train, std::span<const std::size_t> indic
     }
     w.inputs[s].resize(crop_pixels);
     for (std::size_t p = 0; p < crop_pixels; ++p) w.inputs[s][p] = crop[p] / 255.0f;
-    w.targets[s].assign(10, 0.0f);
-    w.targets[s][train.labels.labels[i]] = 1.0f;
+    w.targets[s].assign(static_cast<std::size_t>(outputs), 0.0f);
+    w.targets[s][static_cast<std::size_t>(label)] = 1.0f;
   }
   loss_sum = 0;
   w.recorder.gradients.clear();
@@ -289,8 +300,15 @@ struct OpenCvThreads {
 
 }  // namespace
 
+Architecture trained_architecture(const TrainOptions& options) {
+  Architecture a = find_architecture(options.architecture);
+  a.outputs = options.not_digits > 0 ? not_digit_class + 1 : 10;
+  return a;
+}
+
 TrainResult train(const Dataset& data, const TrainOptions& o) {
-  const Architecture& arch = find_architecture(o.architecture);
+  if (!(o.not_digits >= 0 && o.not_digits <= 1)) throw UsageError("--not-digits must be between 0 and 1");
+  const Architecture arch = trained_architecture(o);
   if (o.epochs < 1) throw UsageError("--epochs must be at least 1");
   if (o.batch < 1 || o.batch > 4096) throw UsageError("--batch must be between 1 and 4096");
   if (!(o.learning_rate > 0)) throw UsageError("the learning rate must be positive");
@@ -301,6 +319,7 @@ TrainResult train(const Dataset& data, const TrainOptions& o) {
   if (used < 20 || held_out == 0) throw Error(fmt::format("training set too small: {} samples", used));
   const std::size_t train_count = used - held_out;
   const Split validation = slice_split(data.train, train_count, used);
+  const Split train_split = slice_split(data.train, 0, train_count);
 
   const OpenCvThreads opencv_threads;
   const unsigned threads = std::min<unsigned>(worker_count(o.threads), static_cast<unsigned>(o.batch));
@@ -321,7 +340,9 @@ TrainResult train(const Dataset& data, const TrainOptions& o) {
   result.samples = used;
   result.validation_samples = held_out;
   const auto started = std::chrono::steady_clock::now();
-  const std::size_t batches_per_epoch = (train_count + o.batch - 1) / o.batch;
+  const auto negatives = static_cast<std::size_t>(std::lround(o.not_digits * static_cast<double>(train_count)));
+  const std::size_t samples = train_count + negatives;
+  const std::size_t batches_per_epoch = (samples + o.batch - 1) / o.batch;
   const double total_steps = double(batches_per_epoch) * o.epochs;
   const double warmup_steps = std::min(300.0, total_steps / 10);
   double lr_factor = 1.0;  // halved at every recovery from a non-finite loss
@@ -329,7 +350,7 @@ TrainResult train(const Dataset& data, const TrainOptions& o) {
   std::vector<tdnn::vec_t> last_good;
   for (auto* p : params) last_good.push_back(*p);
   Adam::State last_good_adam = adam.save();
-  std::vector<std::size_t> order(train_count);
+  std::vector<std::size_t> order(samples);
 
   for (int epoch = 1; epoch <= o.epochs && !result.interrupted; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
@@ -340,16 +361,16 @@ TrainResult train(const Dataset& data, const TrainOptions& o) {
     std::size_t seen = 0;
     double epoch_lr = 0;
 
-    for (std::size_t start = 0; start < train_count; start += o.batch) {
+    for (std::size_t start = 0; start < samples; start += o.batch) {
       if (o.stop != nullptr && o.stop->load()) {
         result.interrupted = true;
         break;
       }
-      const std::size_t n = std::min<std::size_t>(o.batch, train_count - start);
+      const std::size_t n = std::min<std::size_t>(o.batch, samples - start);
       const std::span<const std::size_t> batch(order.data() + start, n);
       const unsigned used_workers = static_cast<unsigned>(std::min<std::size_t>(threads, n));
       parallel_slices(n, used_workers, [&](std::size_t b, std::size_t e, unsigned t) {
-        run_slice(workers[t], data.train, batch.subspan(b, e - b), o, epoch);
+        run_slice(workers[t], train_split, batch.subspan(b, e - b), o, epoch, arch.outputs);
       });
 
       // Average the replicas' batch-mean gradients, weighted by their share, in a fixed order.
@@ -383,7 +404,7 @@ TrainResult train(const Dataset& data, const TrainOptions& o) {
       }
       for (std::size_t t = 1; t < workers.size(); ++t) copy_weights(*workers[0].net, *workers[t].net);
       ++step;
-      if (o.on_batch) o.on_batch(epoch, start + n, train_count, seen ? epoch_loss / double(seen) : 0.0);
+      if (o.on_batch) o.on_batch(epoch, start + n, samples, seen ? epoch_loss / double(seen) : 0.0);
     }
     if (seen == 0) break;  // interrupted before a single step of this epoch
 
@@ -414,8 +435,9 @@ std::vector<std::array<float, 10>> tiny_dnn_probabilities(const Model& model, st
   for (const Crop& crop : crops) {
     for (std::size_t p = 0; p < crop_pixels; ++p) input[p] = crop[p] * model.input_scale + model.input_offset;
     const tdnn::vec_t logits = net->predict(input);
+    // Over the digits only: with an 11th output, the probabilities given that it is a digit.
     std::array<float, 10> p{};
-    const float top = *std::max_element(logits.begin(), logits.end());
+    const float top = *std::max_element(logits.begin(), logits.begin() + 10);
     double sum = 0;
     for (int d = 0; d < 10; ++d) sum += (p[d] = std::exp(logits[d] - top));
     for (auto& v : p) v = static_cast<float>(v / sum);

@@ -17,12 +17,13 @@
 
 namespace digits {
 
-// conv5x5 x conv1 - relu - pool2 - conv5x5 x conv2 - relu - pool2 - dense x hidden - relu - dense 10 - softmax.
+// conv5x5 x conv1 - relu - pool2 - conv5x5 x conv2 - relu - pool2 - dense x hidden - relu - dense 10 or 11 - softmax.
 // Only 5x5 convolutions: they are the ones tiny-dnn has fast kernels for.
 struct Architecture {
   std::string name;
   int conv1 = 0, conv2 = 0, hidden = 0;
-  int pad = 0;  // 0: valid convolutions (28-24-12-8-4), 2: same (28-28-14-14-7)
+  int pad = 0;       // 0: valid convolutions (28-24-12-8-4), 2: same (28-28-14-14-7)
+  int outputs = 10;  // 11: the digits and "not one digit" (see TrainOptions::not_digits)
   std::string summary() const;
 };
 
@@ -42,6 +43,10 @@ struct TrainOptions {
   double weight_decay = 1e-4;
   bool augment = true;
   AugmentOptions augmentation;
+  // Samples that are not one digit (two touching digits, a digit with part of its neighbour), as
+  // a share of the training digits, taught as an 11th output. They let segmentation ask the
+  // network whether a candidate is one digit at all; 0 trains the 10 digits alone.
+  double not_digits = 0.2;
   // Called from the training thread. `loss` is the running mean loss of the epoch.
   std::function<void(int epoch, std::size_t done, std::size_t total, double loss)> on_batch;
   std::function<void(const EpochRecord&)> on_epoch;
@@ -61,6 +66,9 @@ struct TrainResult {
 };
 
 TrainResult train(const Dataset& data, const TrainOptions& options);
+
+// The options' architecture with the outputs they train.
+Architecture trained_architecture(const TrainOptions& options);
 
 // The network a Model describes, run by tiny-dnn itself: the yardstick our inference is held to.
 std::vector<std::array<float, 10>> tiny_dnn_probabilities(const Model& model, std::span<const Crop> crops);

@@ -55,7 +55,7 @@ TrainingOutcome run_training(const TrainingJob& job) {
   outcome.result = train(data, job.options);
   TrainResult& r = outcome.result;
   outcome.test = evaluate(r.model, data.test, job.options.threads);
-  const Architecture& arch = find_architecture(job.options.architecture);
+  const Architecture arch = trained_architecture(job.options);
   const TrainOptions& o = job.options;
 
   json history = json::array();
@@ -77,6 +77,7 @@ TrainingOutcome run_training(const TrainingJob& job) {
         {"learning_rate", o.learning_rate},
         {"weight_decay", o.weight_decay},
         {"augmentation", o.augment ? o.augmentation.to_json() : json(nullptr)},
+        {"not_digits", o.not_digits},
         {"epochs_requested", o.epochs},
         {"epochs_run", r.history.size()},
         {"best_epoch", r.best_epoch},

@@ -7,6 +7,7 @@
 #include "model_fixtures.hpp"
 #include "support.hpp"
 #include "train.hpp"
+#include "augment.hpp"
 
 #include <atomic>
 
@@ -126,5 +127,59 @@ TEST_SUITE("train") {
       CHECK(ink > 15);
       CHECK(border <= 4);
     }
+  }
+
+  TEST_CASE("samples that are not one digit hold two digits' ink side by side") {
+    const auto a = mnist().test.images.image(0), b = mnist().test.images.image(1);
+    const auto ink_of = [](std::span<const std::uint8_t> img) {
+      return std::ranges::count_if(img, [](std::uint8_t v) { return v > 128; });
+    };
+    for (int i = 0; i < 30; ++i) {
+      auto rng1 = sample_rng(3, 2, i), rng2 = sample_rng(3, 2, i);
+      const Crop c = compose_not_digit(a, b, rng1);
+      CHECK(c == compose_not_digit(a, b, rng2));
+      // Two digits, or one and a part, squeezed into 20 px: wide, with ink on both halves.
+      int left = 0, right = 0, lo = 28, hi = -1, top = 28, bottom = -1;
+      for (int y = 0; y < 28; ++y)
+        for (int x = 0; x < 28; ++x)
+          if (c[std::size_t(y * 28 + x)] > 128) {
+            (x < 14 ? left : right) += 1;
+            lo = std::min(lo, x), hi = std::max(hi, x), top = std::min(top, y), bottom = std::max(bottom, y);
+          }
+      CHECK(left > 5);
+      CHECK(right > 5);
+      CHECK(hi - lo >= 0.7 * (bottom - top));
+      CHECK(ink_of(c) > 20);
+    }
+  }
+
+  TEST_CASE("an 11-output model reports digits given a digit and the rest as not one digit") {
+    TrainOptions o = smoke_options();
+    o.not_digits = 0.3;
+    const TrainResult r = train(mnist(), o);
+    REQUIRE(r.model.outputs() == 11);
+    Recogniser rec(r.model);
+    std::vector<Crop> crops;
+    for (std::size_t i = 0; i < 20; ++i) std::ranges::copy(mnist().test.images.image(i), crops.emplace_back().begin());
+    for (int i = 0; i < 20; ++i) {
+      auto rng = sample_rng(5, 1, static_cast<std::size_t>(i));
+      crops.push_back(compose_not_digit(mnist().test.images.image(i), mnist().test.images.image(i + 20), rng));
+    }
+    std::vector<Probabilities> p(crops.size());
+    std::vector<float> other(crops.size());
+    rec.probabilities(crops, p, other);
+    double digits_other = 0, pairs_other = 0;
+    for (std::size_t k = 0; k < crops.size(); ++k) {
+      double sum = 0;
+      for (const float v : p[k]) sum += v;
+      CHECK(sum == doctest::Approx(1.0).epsilon(1e-4));
+      (k < 20 ? digits_other : pairs_other) += other[k] / 20.0;
+    }
+    // Even one short epoch tells a lone digit from two.
+    CHECK(pairs_other > digits_other + 0.3);
+    // The yardstick agrees on the digits' probabilities.
+    const auto reference = tiny_dnn_probabilities(r.model, crops);
+    for (std::size_t k = 0; k < crops.size(); ++k)
+      for (int d = 0; d < 10; ++d) CHECK(p[k][std::size_t(d)] == doctest::Approx(reference[k][std::size_t(d)]).epsilon(1e-3));
   }
 }
