@@ -79,21 +79,32 @@ double mean_x(const Seam& s) {
 }  // namespace
 
 std::vector<Seam> candidate_seams(const Blob& blob, double height) {
-  const double ref = std::max<double>(blob.box.height, height);
-  const int w = blob.box.width;
-  if (w < 0.7 * ref) return {};
+  const double full_ref = std::max<double>(blob.box.height, height);
+  if (blob.box.width < 0.7 * full_ref) return {};
+  // Seams are looked for with the digit about 48 px tall: where strokes meet does not depend on
+  // the resolution, and the search costs the square of it.
+  const double f = std::min(1.0, 48.0 / full_ref);
+  cv::Mat mask = blob.mask;
+  if (f < 1) {
+    cv::resize(blob.mask, mask, cv::Size(std::max(1, static_cast<int>(std::lround(blob.mask.cols * f))),
+                                         std::max(1, static_cast<int>(std::lround(blob.mask.rows * f)))),
+               0, 0, cv::INTER_AREA);
+    mask = mask >= 64;
+  }
+  const double ref = full_ref * f;
+  const int w = mask.cols;
   // A seam may wander ±0.3 digit heights from where it starts looking: slanted digits touch
   // along a slant.
   const int step = std::max(1, static_cast<int>(0.08 * ref));
   const int reach = std::max(2, static_cast<int>(0.3 * ref));
   const int margin = std::max(2, static_cast<int>(0.12 * ref));
-  const double stroke = stroke_width(blob.mask);
+  const double stroke = stroke_width(mask);
   // Touching digits meet in one stroke; cutting two (through a loop) is for ink too wide to be
   // one digit.
   const int max_crossings = w >= 1.5 * ref ? 2 : 1;
   std::vector<Seam> found;
   for (int ideal = margin; ideal <= w - margin; ideal += step) {
-    Seam seam = find_seam(blob.mask, std::max(margin, ideal - reach), std::min(w - margin, ideal + reach), ideal, stroke);
+    Seam seam = find_seam(mask, std::max(margin, ideal - reach), std::min(w - margin, ideal + reach), ideal, stroke);
     if (seam.crossings <= max_crossings) found.push_back(std::move(seam));
   }
   // The cheapest first; a seam crossing a cheaper one, or running beside it, adds nothing.
@@ -107,6 +118,15 @@ std::vector<Seam> candidate_seams(const Blob& blob, double height) {
     if (fresh) out.push_back(std::move(seam));
   }
   std::ranges::sort(out, [](const Seam& a, const Seam& b) { return mean_x(a) < mean_x(b); });
+  if (f < 1)
+    for (auto& seam : out) {
+      std::vector<int> x(static_cast<std::size_t>(blob.mask.rows));
+      for (std::size_t y = 0; y < x.size(); ++y) {
+        const std::size_t low = std::min(seam.x.size() - 1, static_cast<std::size_t>(static_cast<double>(y) * f));
+        x[y] = std::clamp(static_cast<int>(std::lround(seam.x[low] / f)), 0, blob.mask.cols);
+      }
+      seam.x = std::move(x);
+    }
   return out;
 }
 
