@@ -145,7 +145,7 @@ Blob part_between(const Blob& blob, const std::vector<Seam>& seams, std::size_t 
   cv::findNonZero(part, points);
   if (points.empty()) return {};
   const cv::Rect tight = cv::boundingRect(points);
-  return {tight + blob.box.tl(), part(tight).clone()};
+  return {tight + blob.box.tl(), part(tight).clone(), std::nullopt};
 }
 
 }  // namespace
@@ -288,7 +288,8 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
                                       covering.begin() + static_cast<std::ptrdiff_t>(candidates[c].j),
                                       [](int k) { return k == 1; });
       if (forced) continue;
-      crops.push_back(digit_crop(ink, candidates[c].blob));
+      candidates[c].blob.crop = digit_crop(ink, candidates[c].blob);
+      crops.push_back(*candidates[c].blob.crop);
       asked.push_back(c);
     }
     std::vector<Probabilities> probabilities(crops.size());

@@ -194,6 +194,7 @@ Blob joined(const Blob& a, const Blob& b) {
 }
 
 Crop digit_crop(const cv::Mat& ink, const Blob& blob) {
+  if (blob.crop) return *blob.crop;
   cv::Mat mask;
   cv::dilate(blob.mask, mask, cv::Mat());
   cv::Mat own = cv::Mat::zeros(blob.box.size(), CV_8U);
@@ -319,7 +320,7 @@ std::vector<Blob> find_blobs(const cv::Mat& mask) {
   std::vector<Blob> blobs;
   blobs.reserve(boxes.size());
   for (std::size_t i = 0; i < boxes.size(); ++i)
-    blobs.push_back({boxes[i], labels(boxes[i]) == static_cast<int>(i) + 1});
+    blobs.push_back({boxes[i], labels(boxes[i]) == static_cast<int>(i) + 1, std::nullopt});
   return blobs;
 }
 

@@ -9,6 +9,7 @@
 
 #include <opencv2/core.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,7 +53,8 @@ int remove_straight_lines(cv::Mat& mask);
 // A candidate digit: its box in working coordinates and its own ink (255) within that box.
 struct Blob {
   cv::Rect box;
-  cv::Mat mask;  // CV_8U, box.size()
+  cv::Mat mask;             // CV_8U, box.size()
+  std::optional<Crop> crop;  // its digit_crop, once made (read_line makes it to judge the blob)
 };
 
 std::vector<Blob> find_blobs(const cv::Mat& mask);
@@ -78,7 +80,7 @@ std::vector<Blob> drop_marks(std::vector<Blob> blobs, double height);
 std::vector<std::vector<Blob>> group_lines(std::vector<Blob> blobs, double height);
 
 // The blob's 28x28 crop: its own ink from the ink map, soft edges included, without the strokes
-// of neighbours that reach into its box.
+// of neighbours that reach into its box. The blob's `crop` when it has one.
 Crop digit_crop(const cv::Mat& ink, const Blob& blob);
 
 // Touching digits are split and side-by-side pieces joined line by line (read_line in cuts.hpp),
