@@ -13,6 +13,22 @@
 namespace digits {
 
 namespace {
+// The digits' own probabilities (given that the crop is a digit), and the chance that the crop
+// is one digit at all (1 for a 10-output model). Reported probabilities are their product, so two
+// touching digits or a stray mark read as a digit come out doubtful, not confident; the ranking
+// uses the digits' own, which stay ordered even when the product underflows to 0.
+struct Readings {
+  std::vector<Probabilities> digits;
+  std::vector<float> one_digit;
+};
+
+Readings read_digits(Recogniser& recogniser, std::span<const Crop> crops) {
+  Readings r{std::vector<Probabilities>(crops.size()), std::vector<float>(crops.size())};
+  recogniser.probabilities(crops, r.digits, r.one_digit);
+  for (auto& v : r.one_digit) v = 1.0f - v;
+  return r;
+}
+
 // Digits from most to least probable.
 std::array<int, 10> ranked(const Probabilities& p) {
   std::array<int, 10> order{};
@@ -31,15 +47,15 @@ std::vector<SamplePrediction> classify_idx(const Model& model, const IdxImages& 
     Recogniser recogniser(model);
     std::vector<Crop> crops(end - begin);
     for (std::size_t i = begin; i < end; ++i) std::ranges::copy(images.image(i), crops[i - begin].begin());
-    std::vector<Probabilities> p(crops.size());
-    recogniser.probabilities(crops, p);
+    const auto r = read_digits(recogniser, crops);
     for (std::size_t i = begin; i < end; ++i) {
-      const auto& probabilities = p[i - begin];
+      const auto& probabilities = r.digits[i - begin];
+      const float sure = r.one_digit[i - begin];
       const auto order = ranked(probabilities);
       SamplePrediction& s = out[i];
       s.digit = order[0];
-      s.probability = probabilities[order[0]];
-      for (std::size_t k = 0; k < keep; ++k) s.alternatives.push_back({order[k], probabilities[order[k]]});
+      s.probability = probabilities[order[0]] * sure;
+      for (std::size_t k = 0; k < keep; ++k) s.alternatives.push_back({order[k], probabilities[order[k]] * sure});
     }
   });
   return out;
@@ -50,19 +66,19 @@ void classify_record(ImageRecord& record, Recogniser& recogniser, const Classify
   std::vector<Crop> crops;
   crops.reserve(record.digits.size());
   for (const auto& d : record.digits) crops.push_back(d.pixels);
-  std::vector<Probabilities> probabilities(crops.size());
-  recogniser.probabilities(crops, probabilities);
+  const auto r = read_digits(recogniser, crops);
 
   std::string text;
   const auto keep = static_cast<std::size_t>(std::clamp(options.alternatives, 1, 10));
   for (std::size_t i = 0; i < record.digits.size(); ++i) {
-    const Probabilities& p = probabilities[i];
+    const Probabilities& p = r.digits[i];
+    const float sure = r.one_digit[i];
     const auto order = ranked(p);
     DigitRecord& d = record.digits[i];
     d.digit = order[0];
-    d.probability = p[order[0]];
+    d.probability = p[order[0]] * sure;
     d.alternatives.clear();
-    for (std::size_t k = 0; k < keep; ++k) d.alternatives.push_back({order[k], p[order[k]]});
+    for (std::size_t k = 0; k < keep; ++k) d.alternatives.push_back({order[k], p[order[k]] * sure});
     d.uncertain = *d.probability < options.min_probability;
     text += d.uncertain ? '?' : static_cast<char>('0' + *d.digit);
   }
