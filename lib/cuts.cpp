@@ -101,9 +101,9 @@ std::vector<Seam> candidate_seams(const Blob& blob, double height) {
   const int reach = std::max(2, static_cast<int>(0.3 * ref));
   const int margin = std::max(2, static_cast<int>(0.12 * ref));
   const double stroke = stroke_width(mask);
-  // Touching digits meet in one stroke; cutting two (through a loop) is for ink too wide to be
-  // one digit.
-  const int max_crossings = w >= 1.5 * ref ? 2 : 1;
+  // Touching digits meet in one stroke. A cut through two (across a loop, or where overlapping
+  // digits cross) is tried only in ink at least as wide as a digit is tall; the judge decides.
+  const int max_crossings = w >= ref ? 2 : 1;
   std::vector<Seam> found;
   for (int ideal = margin; ideal <= w - margin; ideal += step) {
     Seam seam = find_seam(mask, std::max(margin, ideal - reach), std::min(w - margin, ideal + reach), ideal, stroke);
