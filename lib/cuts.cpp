@@ -177,7 +177,7 @@ struct Weights {
   double per_crossing = 0.6;   // cutting a stroke: touching digits meet in one, a 0 has two
   double join = 0.6;           // one digit from two blobs the ink did not connect
   double join_per_gap = 3.0;   // ... the wider the gap between them (in digit heights), the less likely
-  double too_wide = 2.5;       // per digit height beyond wide_from: two digits are wider than one
+  double too_wide = 1.5;       // per digit height beyond wide_from: two digits are wider than one
   double wide_from = 1.2;
   double too_short = 6.0;      // per digit height below short_from: a fragment, not a digit
   double short_from = 0.8;
@@ -185,7 +185,7 @@ struct Weights {
   // Blobs further apart (in digit heights) are never one digit: pieces of a broken stroke nearly
   // touch, and judging every pair of neighbours would double the work on clean writing.
   double max_gap = 0.12;
-  double max_width = 1.8;      // nor is ink this much wider than a digit height
+  double max_width = 2.3;      // nor is ink this much wider than a digit height (a 2 with a long tail is 2)
   std::size_t max_pieces = 8;
 };
 
