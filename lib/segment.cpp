@@ -37,11 +37,22 @@ int percentile(const std::array<int, 256>& hist, double fraction) {
 }
 
 std::array<int, 256> histogram(const cv::Mat& img) {
-  std::array<int, 256> hist{};
+  // Four histograms filled in turn: most pixels are paper of one value, and incrementing one
+  // counter over and over waits on its own previous store (measured: 3x slower).
+  std::array<std::array<int, 256>, 4> part{};
   for (int y = 0; y < img.rows; ++y) {
     const auto* row = img.ptr<std::uint8_t>(y);
-    for (int x = 0; x < img.cols; ++x) ++hist[row[x]];
+    int x = 0;
+    for (; x + 4 <= img.cols; x += 4) {
+      ++part[0][row[x]];
+      ++part[1][row[x + 1]];
+      ++part[2][row[x + 2]];
+      ++part[3][row[x + 3]];
+    }
+    for (; x < img.cols; ++x) ++part[0][row[x]];
   }
+  std::array<int, 256> hist{};
+  for (std::size_t v = 0; v < hist.size(); ++v) hist[v] = part[0][v] + part[1][v] + part[2][v] + part[3][v];
   return hist;
 }
 
@@ -271,11 +282,12 @@ cv::Mat binarise(const cv::Mat& ink) {
   cv::Mat labels;
   const int n = cv::connectedComponents(weak, labels, 8, CV_32S);
   std::vector<std::uint8_t> keep(static_cast<std::size_t>(n), 0);
+  const int strong = static_cast<int>(std::floor(high));  // s > high exactly when s > floor(high)
   for (int y = 0; y < smooth.rows; ++y) {
     const auto* s = smooth.ptr<std::uint8_t>(y);
     const auto* l = labels.ptr<int>(y);
     for (int x = 0; x < smooth.cols; ++x)
-      if (s[x] > high) keep[static_cast<std::size_t>(l[x])] = 255;
+      if (s[x] > strong) keep[static_cast<std::size_t>(l[x])] = 255;
   }
   keep[0] = 0;
   cv::Mat mask(smooth.size(), CV_8U);
