@@ -143,10 +143,8 @@ Blob part_between(const Blob& blob, const std::vector<Seam>& seams, std::size_t 
     const int b = p == seams.size() ? blob.mask.cols : seams[p].x[static_cast<std::size_t>(y)];
     if (b > a) blob.mask.row(y).colRange(a, b).copyTo(part.row(y).colRange(a, b));
   }
-  std::vector<cv::Point> points;
-  cv::findNonZero(part, points);
-  if (points.empty()) return {};
-  const cv::Rect tight = cv::boundingRect(points);
+  const cv::Rect tight = cv::boundingRect(part);  // of the non-zero pixels
+  if (tight.empty()) return {};
   return {tight + blob.box.tl(), part(tight).clone(), std::nullopt};
 }
 
