@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load on POST /api/digit_recognize: wrk with a 1000x300 PNG of 5 MNIST test digits, on loopback.
-# Prints requests/s, latency percentiles, errors, and the server's RSS before and after.
+# Prints requests/s, latency percentiles, errors, and the server's RSS before, every minute, and after.
 # Usage: bench/serve-load.sh [BUILD_DIR] [SECONDS] [CONNECTIONS]
 set -euo pipefail
 build=${1:-build}
@@ -16,6 +16,10 @@ trap 'kill $server 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" > /dev/null && break; sleep 0.1; done
 rss() { awk '/VmRSS/ { printf "%.1f MB", $2 / 1024 }' "/proc/$server/status"; }
 echo "image: $(grep -o '"text":"[0-9]*"' "$dir/truth.jsonl"), server RSS before: $(rss)"
+# RSS once a minute while wrk runs, so growth over a long run shows as a series, not two points.
+( for ((minute = 1; minute * 60 < seconds; ++minute)); do sleep 60; echo "server RSS after ${minute} min: $(rss)"; done ) &
+sampler=$!
+trap 'kill $server $sampler 2>/dev/null; rm -rf "$dir"' EXIT
 DIGITS_BENCH_IMAGE="$dir/clean-00000.png" wrk -t 2 -c "$connections" -d "${seconds}s" --latency \
   -s "$(dirname "$0")/post-image.lua" "http://127.0.0.1:$port/api/digit_recognize"
 echo "server RSS after: $(rss)"
