@@ -196,10 +196,6 @@ double median_height(const std::vector<Blob>& line) {
   return *middle;
 }
 
-int horizontal_gap(const cv::Rect& a, const cv::Rect& b) {
-  return std::max(a.x, b.x) - std::min(a.x + a.width, b.x + b.width);
-}
-
 }  // namespace
 
 std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recogniser* judge) {
@@ -252,7 +248,6 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
     std::size_t i, j;
     Blob blob;
     double score = 0;
-    bool judged = false;
   };
   std::vector<Candidate> candidates;
   for (std::size_t i = 0; i < n; ++i) {
@@ -263,7 +258,7 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
         const Piece& prev = pieces[j - 2];
         const Piece& next = pieces[j - 1];
         if (prev.source != next.source) {
-          const double gap = horizontal_gap(prev.blob.box, next.blob.box) / height;
+          const double gap = -horizontal_overlap(prev.blob.box, next.blob.box) / height;
           if (gap > weights.max_gap) break;
           joins += weights.join + weights.join_per_gap * std::max(0.0, gap);
         }
@@ -300,7 +295,6 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
       const double best = *std::ranges::max_element(probabilities[k]) * (1.0 - not_digit[k]);
       auto& cand = candidates[asked[k]];
       cand.score += std::log(std::max(1e-4, best));
-      cand.judged = true;
     }
   }
 

@@ -239,20 +239,21 @@ struct Worker {
   double loss = 0;
 };
 
-// Indices below train.count() are training digits; the ones above, samples that are not one
-// digit, composed afresh each epoch from two random training digits.
-void run_slice(Worker& w, const Split& train, std::span<const std::size_t> indices, const TrainOptions& o, int epoch,
-               int outputs) {
+// Indices below `digits` are training digits of `train`; the ones above, samples that are not
+// one digit, composed afresh each epoch from two random training digits. (Samples from `digits`
+// on in `train` are the held-out validation set and never trained on.)
+void run_slice(Worker& w, const Split& train, std::size_t digits, std::span<const std::size_t> indices,
+               const TrainOptions& o, int epoch, int outputs) {
   w.inputs.resize(indices.size());
   w.targets.resize(indices.size());
   for (std::size_t s = 0; s < indices.size(); ++s) {
     const std::size_t i = indices[s];
     Crop crop{};
-    const bool digit = i < train.count();
+    const bool digit = i < digits;
     const int label = digit ? train.labels.labels[i] : not_digit_class;
     if (!digit) {
       auto rng = sample_rng(o.seed, epoch, i);
-      std::uniform_int_distribution<std::size_t> pick(0, train.count() - 1);
+      std::uniform_int_distribution<std::size_t> pick(0, digits - 1);
       const std::size_t a = pick(rng), b = pick(rng);
       crop = compose_not_digit(train.images.image(a), train.images.image(b), rng);
     } else if (o.augment) {
@@ -319,7 +320,6 @@ TrainResult train(const Dataset& data, const TrainOptions& o) {
   if (used < 20 || held_out == 0) throw Error(fmt::format("training set too small: {} samples", used));
   const std::size_t train_count = used - held_out;
   const Split validation = slice_split(data.train, train_count, used);
-  const Split train_split = slice_split(data.train, 0, train_count);
 
   const OpenCvThreads opencv_threads;
   const unsigned threads = std::min<unsigned>(worker_count(o.threads), static_cast<unsigned>(o.batch));
@@ -370,7 +370,7 @@ TrainResult train(const Dataset& data, const TrainOptions& o) {
       const std::span<const std::size_t> batch(order.data() + start, n);
       const unsigned used_workers = static_cast<unsigned>(std::min<std::size_t>(threads, n));
       parallel_slices(n, used_workers, [&](std::size_t b, std::size_t e, unsigned t) {
-        run_slice(workers[t], train_split, batch.subspan(b, e - b), o, epoch, arch.outputs);
+        run_slice(workers[t], data.train, train_count, batch.subspan(b, e - b), o, epoch, arch.outputs);
       });
 
       // Average the replicas' batch-mean gradients, weighted by their share, in a fixed order.

@@ -76,10 +76,6 @@ std::vector<cv::Rect> label_components(const cv::Mat& mask, cv::Mat& labels) {
   return boxes;
 }
 
-int horizontal_overlap(const cv::Rect& a, const cv::Rect& b) {
-  return std::min(a.x + a.width, b.x + b.width) - std::max(a.x, b.x);
-}
-
 int vertical_gap(const cv::Rect& a, const cv::Rect& b) {
   return std::max(a.y, b.y) - std::min(a.y + a.height, b.y + b.height);
 }
@@ -192,6 +188,10 @@ struct TextLine {
 };
 
 }  // namespace
+
+int horizontal_overlap(const cv::Rect& a, const cv::Rect& b) {
+  return std::min(a.x + a.width, b.x + b.width) - std::max(a.x, b.x);
+}
 
 Blob joined(const Blob& a, const Blob& b) {
   Blob out;

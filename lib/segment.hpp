@@ -67,6 +67,9 @@ double typical_height(const std::vector<Blob>& blobs);
 // than a digit joins the blob it overlaps horizontally when together they stay digit-sized.
 std::vector<Blob> merge_pieces(std::vector<Blob> blobs, double height);
 
+// How many columns two boxes share; negative: the gap between them.
+int horizontal_overlap(const cv::Rect& a, const cv::Rect& b);
+
 // One blob of the two, their masks combined.
 Blob joined(const Blob& a, const Blob& b);
 
