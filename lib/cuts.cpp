@@ -8,55 +8,92 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <span>
 
 namespace digits {
 
-Seam find_seam(const cv::Mat& mask, int lo, int hi, double ideal, double stroke) {
-  constexpr float entry = 1.5f;
-  const float per_pixel = static_cast<float>(1.0 / std::max(1.0, stroke));
-  const int w = hi - lo + 1, h = mask.rows;
-  std::vector<float> cost(static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
-  std::vector<std::int8_t> from(cost.size(), 0);
-  const auto at = [w](int y, int i) { return static_cast<std::size_t>(y) * static_cast<std::size_t>(w) + static_cast<std::size_t>(i); };
-  for (int y = 0; y < h; ++y) {
-    const auto* row = mask.ptr<std::uint8_t>(y);
-    const auto* above = y > 0 ? mask.ptr<std::uint8_t>(y - 1) : nullptr;
-    for (int i = 0; i < w; ++i) {
-      const bool ink = row[lo + i] != 0;
-      const float off = static_cast<float>((lo + i - ideal) / std::max(1, w));
-      const float here = (ink ? per_pixel : 0.0f) + 0.02f * off * off;
-      if (y == 0) {
-        cost[at(y, i)] = here + (ink ? entry : 0.0f);
-        continue;
+namespace {
+
+// The cheapest top-to-bottom paths through a mask, between columns lo and hi: the cost of the
+// best path from the top row down to every pixel and from every pixel down to the bottom row, so
+// that the best path through any pixel is known at once. Entering a stroke costs the most, so a
+// path prefers running along one junction to cutting two strokes; each ink pixel costs a
+// stroke-width fraction, a step sideways a little.
+class SeamField {
+ public:
+  SeamField(const cv::Mat& mask, int lo, int hi, double stroke)
+      : mask_(mask), lo_(lo), w_(hi - lo + 1), h_(mask.rows),
+        down_(static_cast<std::size_t>(w_) * static_cast<std::size_t>(h_)), up_(down_.size()),
+        from_above_(down_.size(), 0), from_below_(down_.size(), 0) {
+    const float per_pixel = static_cast<float>(1.0 / std::max(1.0, stroke));
+    // Stepping from (y0, j) to (y1, i): a sideways step, and the entry into a stroke.
+    const auto step = [&](int y0, int j, int y1, int i) {
+      return (i != j ? side_step : 0.0f) + (ink(y1, i) && !ink(y0, j) ? entry : 0.0f);
+    };
+    const auto here = [&](int y, int i) { return ink(y, i) ? per_pixel : 0.0f; };
+    for (int i = 0; i < w_; ++i) down_[at(0, i)] = here(0, i) + (ink(0, i) ? entry : 0.0f);
+    for (int y = 1; y < h_; ++y)
+      for (int i = 0; i < w_; ++i) {
+        auto [cost, d] = cheapest(i, [&](int j) { return down_[at(y - 1, j)] + step(y - 1, j, y, i); });
+        down_[at(y, i)] = cost + here(y, i);
+        from_above_[at(y, i)] = d;
       }
-      float best = std::numeric_limits<float>::max();
-      std::int8_t step = 0;
-      for (const int d : {0, -1, 1}) {
-        const int j = i + d;
-        if (j < 0 || j >= w) continue;
-        const float c = cost[at(y - 1, j)] + (d != 0 ? 0.05f : 0.0f) + (ink && !above[lo + j] ? entry : 0.0f);
-        if (c < best) best = c, step = static_cast<std::int8_t>(d);
+    for (int y = h_ - 2; y >= 0; --y)
+      for (int i = 0; i < w_; ++i) {
+        auto [cost, d] = cheapest(i, [&](int j) { return up_[at(y + 1, j)] + here(y + 1, j) + step(y, i, y + 1, j); });
+        up_[at(y, i)] = cost;
+        from_below_[at(y, i)] = d;
       }
-      cost[at(y, i)] = best + here;
-      from[at(y, i)] = step;
+  }
+
+  // The cost of the cheapest path through column x (of the mask) in row y.
+  float cost(int y, int x) const { return down_[at(y, x - lo_)] + up_[at(y, x - lo_)]; }
+
+  // That path.
+  Seam through(int y, int x) const {
+    Seam seam;
+    seam.x.assign(static_cast<std::size_t>(h_), 0);
+    int i = x - lo_;
+    seam.cost = down_[at(y, i)] + up_[at(y, i)];
+    for (int r = y; r >= 0; i += from_above_[at(r, i)], --r) seam.x[static_cast<std::size_t>(r)] = lo_ + i;
+    i = x - lo_;
+    for (int r = y; r < h_; i += from_below_[at(r, i)], ++r) seam.x[static_cast<std::size_t>(r)] = lo_ + i;
+    bool inside = false;
+    for (int r = 0; r < h_; ++r) {
+      const bool on = mask_.at<std::uint8_t>(r, seam.x[static_cast<std::size_t>(r)]) != 0;
+      seam.crossings += on && !inside ? 1 : 0;
+      inside = on;
     }
+    return seam;
   }
-  int i = 0;
-  for (int k = 1; k < w; ++k)
-    if (cost[at(h - 1, k)] < cost[at(h - 1, i)]) i = k;
-  Seam seam;
-  seam.cost = cost[at(h - 1, i)];
-  seam.x.assign(static_cast<std::size_t>(h), 0);
-  bool inside = false;
-  for (int y = h - 1; y >= 0; --y) {
-    seam.x[static_cast<std::size_t>(y)] = lo + i;
-    const bool ink = mask.at<std::uint8_t>(y, lo + i) != 0;
-    seam.crossings += ink && !inside ? 1 : 0;
-    inside = ink;
-    i += from[at(y, i)];
+
+ private:
+  static constexpr float entry = 1.5f, side_step = 0.05f;
+
+  bool ink(int y, int i) const { return mask_.at<std::uint8_t>(y, lo_ + i) != 0; }
+  std::size_t at(int y, int i) const { return static_cast<std::size_t>(y) * static_cast<std::size_t>(w_) + static_cast<std::size_t>(i); }
+
+  // The cheapest of the (up to three) neighbours j of column i in the next row, and the step to it.
+  template <class Cost>
+  std::pair<float, std::int8_t> cheapest(int i, Cost&& cost) const {
+    float best = std::numeric_limits<float>::max();
+    std::int8_t d = 0;
+    for (const int k : {0, -1, 1}) {
+      const int j = i + k;
+      if (j < 0 || j >= w_) continue;
+      if (const float c = cost(j); c < best) best = c, d = static_cast<std::int8_t>(k);
+    }
+    return {best, d};
   }
-  return seam;
-}
+
+  const cv::Mat& mask_;
+  int lo_, w_, h_;
+  std::vector<float> down_, up_;
+  std::vector<std::int8_t> from_above_, from_below_;
+};
+
+}  // namespace
 
 namespace {
 
@@ -78,9 +115,16 @@ double mean_x(const Seam& s) {
 
 }  // namespace
 
+namespace {
+
+// Narrower ink is one digit (or part of one): two digits side by side are wider.
+bool may_hold_two(const Blob& blob, double height) { return blob.box.width >= 0.7 * std::max<double>(blob.box.height, height); }
+
+}  // namespace
+
 std::vector<Seam> candidate_seams(const Blob& blob, double height) {
+  if (!may_hold_two(blob, height)) return {};
   const double full_ref = std::max<double>(blob.box.height, height);
-  if (blob.box.width < 0.7 * full_ref) return {};
   // Seams are looked for with the digit at most 96 px tall: the search costs the square of the
   // size. Not smaller: where two strokes run close, a coarser grid merges them into one thick
   // stroke and the cut between them looks dearer than one through a loop. Half-covered pixels
@@ -95,20 +139,21 @@ std::vector<Seam> candidate_seams(const Blob& blob, double height) {
   }
   const double ref = full_ref * f;
   const int w = mask.cols;
-  // A seam may wander ±0.3 digit heights from where it starts looking: slanted digits touch
-  // along a slant.
   const int step = std::max(1, static_cast<int>(0.08 * ref));
-  const int reach = std::max(2, static_cast<int>(0.3 * ref));
   const int margin = std::max(2, static_cast<int>(0.12 * ref));
+  if (w - 2 * margin < 1) return {};
   const double stroke = stroke_width(mask);
   // Touching digits meet in one stroke. A cut through two (across a loop, or where overlapping
   // digits cross) is tried only in ink at least as wide as a digit is tall; the judge decides.
   const int max_crossings = w >= ref ? 2 : 1;
+  // The cheapest path through points across the blob at a quarter, half and three quarters of
+  // its height: where digits overlap, the way between them is not the cheapest way overall,
+  // but it is the cheapest through the gap they leave at some height.
+  const SeamField field(mask, margin, w - 1 - margin, stroke);
   std::vector<Seam> found;
-  for (int ideal = margin; ideal <= w - margin; ideal += step) {
-    Seam seam = find_seam(mask, std::max(margin, ideal - reach), std::min(w - margin, ideal + reach), ideal, stroke);
-    if (seam.crossings <= max_crossings) found.push_back(std::move(seam));
-  }
+  for (const int y : {mask.rows / 4, mask.rows / 2, 3 * mask.rows / 4})
+    for (int x = margin; x <= w - 1 - margin; x += step)
+      if (Seam seam = field.through(y, x); seam.crossings <= max_crossings) found.push_back(std::move(seam));
   // The cheapest first; a seam crossing a cheaper one, or running beside it, adds nothing.
   std::ranges::sort(found, [](const Seam& a, const Seam& b) { return a.cost < b.cost; });
   const double near = std::max(2.0, 0.12 * ref);
@@ -166,6 +211,8 @@ struct Piece {
   Blob blob;
   std::size_t source = 0;  // which blob of the line it comes from
   int crossings = 0;       // strokes cut by the seam on its right (same source only)
+  float cost = 0;          // that seam's cost
+  std::optional<double> judged;  // the judge's log-probability of it as one digit, when asked already
 };
 
 // The weights of read_line's choice, in units of the judge's log-probability. Tuned on
@@ -184,6 +231,7 @@ struct Weights {
   // touch, and judging every pair of neighbours would double the work on clean writing.
   double max_gap = 0.12;
   double max_width = 2.3;      // nor is ink this much wider than a digit height (a 2 with a long tail is 2)
+  double sure = 0.9;           // a blob this surely one digit stays whole
   std::size_t max_pieces = 8;
 };
 
@@ -196,42 +244,75 @@ double median_height(const std::vector<Blob>& line) {
   return *middle;
 }
 
+// The judge's log-probability of each crop being the digit it most likely is, discounted by the
+// chance that it is no one digit at all.
+std::vector<double> judged(Recogniser& judge, std::span<const Crop> crops) {
+  std::vector<Probabilities> probabilities(crops.size());
+  std::vector<float> not_digit(crops.size());
+  judge.probabilities(crops, probabilities, not_digit);
+  std::vector<double> out(crops.size());
+  for (std::size_t k = 0; k < crops.size(); ++k)
+    out[k] = std::log(std::max(1e-4, *std::ranges::max_element(probabilities[k]) * (1.0 - not_digit[k])));
+  return out;
+}
+
 }  // namespace
 
 std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recogniser* judge) {
   if (line.empty()) return line;
   const Weights weights;
   const double height = median_height(line);
+  // A blob the judge is sure is one digit, and no wider than one, is not cut: most digits stand
+  // alone, and asking about every way to cut them would cost several readings each.
+  std::vector<std::optional<double>> whole(line.size());
+  if (judge != nullptr) {
+    std::vector<std::size_t> asked;
+    std::vector<Crop> crops;
+    for (std::size_t s = 0; s < line.size(); ++s)
+      if (may_hold_two(line[s], height) && line[s].box.width <= weights.wide_from * height) {
+        line[s].crop = digit_crop(ink, line[s]);
+        crops.push_back(*line[s].crop);
+        asked.push_back(s);
+      }
+    const auto scores = judged(*judge, crops);
+    for (std::size_t k = 0; k < asked.size(); ++k) whole[asked[k]] = scores[k];
+  }
   std::vector<Piece> pieces;
   for (std::size_t s = 0; s < line.size(); ++s) {
+    if (whole[s] && *whole[s] >= std::log(weights.sure)) {
+      pieces.push_back({std::move(line[s]), s, 0, 0, whole[s]});
+      continue;
+    }
     const auto seams = candidate_seams(line[s], height);
     if (seams.empty()) {
-      pieces.push_back({std::move(line[s]), s, 0});
+      pieces.push_back({std::move(line[s]), s, 0, 0, whole[s]});
       continue;
     }
     std::vector<Piece> parts;
     for (std::size_t p = 0; p <= seams.size(); ++p) {
       Blob part = part_between(line[s], seams, p);
       const int right = p < seams.size() ? seams[p].crossings : 0;
+      const float cost = p < seams.size() ? seams[p].cost : 0;
       if (part.box.empty()) {
         // Two seams with no ink between them: cutting there costs the cheaper of the two.
-        if (!parts.empty()) parts.back().crossings = std::min(parts.back().crossings, right);
+        if (!parts.empty() && p < seams.size() && cost < parts.back().cost) parts.back().crossings = right, parts.back().cost = cost;
         continue;
       }
-      parts.push_back({std::move(part), s, right});
+      parts.push_back({std::move(part), s, right, cost, std::nullopt});
     }
-    // A sliver (a seam grazing a stroke's end) is no digit and no digit's half: it goes to the
-    // neighbour it is more firmly attached to.
+    // A sliver (a seam grazing a stroke's end) is no digit and no digit's half: of the two seams
+    // around it the dearer goes, and the sliver with it to that side's neighbour.
     const double min_ink = 0.3 * std::max<double>(line[s].box.height, height) * stroke_width(line[s].mask);
     for (bool merged = true; merged && parts.size() > 1;) {
       merged = false;
       for (std::size_t k = 0; k < parts.size() && !merged; ++k) {
         if (cv::countNonZero(parts[k].blob.mask) >= min_ink) continue;
-        const int left = k > 0 ? parts[k - 1].crossings : std::numeric_limits<int>::max();
-        const int right = k + 1 < parts.size() ? parts[k].crossings : std::numeric_limits<int>::max();
-        if (left <= right) {
+        const float left = k > 0 ? parts[k - 1].cost : std::numeric_limits<float>::max();
+        const float right = k + 1 < parts.size() ? parts[k].cost : std::numeric_limits<float>::max();
+        if (k + 1 == parts.size() || (k > 0 && left >= right)) {
           parts[k - 1].blob = joined(parts[k - 1].blob, parts[k].blob);
           parts[k - 1].crossings = parts[k].crossings;
+          parts[k - 1].cost = parts[k].cost;
         } else {
           parts[k + 1].blob = joined(parts[k].blob, parts[k + 1].blob);
         }
@@ -248,6 +329,7 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
     std::size_t i, j;
     Blob blob;
     double score = 0;
+    bool judged = false;
   };
   std::vector<Candidate> candidates;
   for (std::size_t i = 0; i < n; ++i) {
@@ -267,7 +349,8 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
       }
       const double w = blob.box.width / height, h = blob.box.height / height;
       const double shape = -weights.too_wide * std::max(0.0, w - weights.wide_from) - weights.too_short * std::max(0.0, weights.short_from - h);
-      candidates.push_back({i, j, blob, shape - joins - weights.per_digit});
+      const bool known = j == i + 1 && pieces[i].judged;
+      candidates.push_back({i, j, blob, shape - joins - weights.per_digit + (known ? *pieces[i].judged : 0), known});
     }
   }
 
@@ -282,20 +365,13 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
       const bool forced = std::all_of(covering.begin() + static_cast<std::ptrdiff_t>(candidates[c].i),
                                       covering.begin() + static_cast<std::ptrdiff_t>(candidates[c].j),
                                       [](int k) { return k == 1; });
-      if (forced) continue;
+      if (forced || candidates[c].judged) continue;
       candidates[c].blob.crop = digit_crop(ink, candidates[c].blob);
       crops.push_back(*candidates[c].blob.crop);
       asked.push_back(c);
     }
-    std::vector<Probabilities> probabilities(crops.size());
-    std::vector<float> not_digit(crops.size());
-    judge->probabilities(crops, probabilities, not_digit);
-    for (std::size_t k = 0; k < asked.size(); ++k) {
-      // The most probable digit, discounted by the chance that this is no one digit at all.
-      const double best = *std::ranges::max_element(probabilities[k]) * (1.0 - not_digit[k]);
-      auto& cand = candidates[asked[k]];
-      cand.score += std::log(std::max(1e-4, best));
-    }
+    const auto scores = judged(*judge, crops);
+    for (std::size_t k = 0; k < asked.size(); ++k) candidates[asked[k]].score += scores[k];
   }
 
   // The best reading of pieces [0, j) for every j, by dynamic programming.

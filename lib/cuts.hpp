@@ -18,11 +18,6 @@ struct Seam {
   float cost = 0;
 };
 
-// The cheapest top-to-bottom path through `mask` within columns [lo, hi]. Entering a stroke
-// costs the most, so the path prefers running along one junction to cutting two strokes; each
-// ink pixel costs a stroke-width fraction, a step sideways a little, straying from `ideal` a
-// little more.
-Seam find_seam(const cv::Mat& mask, int lo, int hi, double ideal, double stroke);
 
 // The places where `blob` could hold two digits side by side: the cheapest seams, left to
 // right and apart from each other, among those crossing few strokes. None for a blob narrower
