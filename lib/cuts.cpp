@@ -97,14 +97,17 @@ class SeamField {
 
 namespace {
 
-// True when one seam is nowhere right of the other: the part between them is well defined.
-bool apart(const Seam& a, const Seam& b) {
-  bool a_left = true, b_left = true;
-  for (std::size_t y = 0; y < a.x.size(); ++y) {
-    a_left = a_left && a.x[y] <= b.x[y];
-    b_left = b_left && b.x[y] <= a.x[y];
-  }
-  return a_left || b_left;
+// True when seam a is nowhere right of seam b: the part between them is well defined.
+bool left_of(const Seam& a, const Seam& b) {
+  for (std::size_t y = 0; y < a.x.size(); ++y)
+    if (a.x[y] > b.x[y]) return false;
+  return true;
+}
+
+double mean_distance(const Seam& a, const Seam& b) {
+  double sum = 0;
+  for (std::size_t y = 0; y < a.x.size(); ++y) sum += std::abs(a.x[y] - b.x[y]);
+  return sum / static_cast<double>(a.x.size());
 }
 
 double mean_x(const Seam& s) {
@@ -154,14 +157,13 @@ std::vector<Seam> candidate_seams(const Blob& blob, double height) {
   for (const int y : {mask.rows / 4, mask.rows / 2, 3 * mask.rows / 4})
     for (int x = margin; x <= w - 1 - margin; x += step)
       if (Seam seam = field.through(y, x); seam.crossings <= max_crossings) found.push_back(std::move(seam));
-  // The cheapest first; a seam crossing a cheaper one, or running beside it, adds nothing.
+  // The cheapest first; a seam running beside a cheaper one adds nothing. Seams may cross: of
+  // two ways around a stroke where digits overlap, the judge picks.
   std::ranges::sort(found, [](const Seam& a, const Seam& b) { return a.cost < b.cost; });
   const double near = std::max(2.0, 0.12 * ref);
   std::vector<Seam> out;
   for (auto& seam : found) {
-    const bool fresh = std::ranges::all_of(out, [&](const Seam& o) {
-      return apart(seam, o) && std::abs(mean_x(seam) - mean_x(o)) >= near;
-    });
+    const bool fresh = std::ranges::all_of(out, [&](const Seam& o) { return mean_distance(seam, o) >= near; });
     if (fresh) out.push_back(std::move(seam));
   }
   std::ranges::sort(out, [](const Seam& a, const Seam& b) { return mean_x(a) < mean_x(b); });
@@ -179,13 +181,14 @@ std::vector<Seam> candidate_seams(const Blob& blob, double height) {
 
 namespace {
 
-// Part `p` of the parts between seams (0 = left of the first seam), shrunk to its ink; an empty
-// box when it has none.
-Blob part_between(const Blob& blob, const std::vector<Seam>& seams, std::size_t p) {
+// The part of `blob` right of seam `left` and left of seam `right` (none: the blob's edge),
+// shrunk to its ink; an empty box when it has none.
+Blob part_between(const Blob& blob, const Seam* left, const Seam* right) {
+  if (left == nullptr && right == nullptr) return blob;
   cv::Mat part = cv::Mat::zeros(blob.mask.size(), CV_8U);
   for (int y = 0; y < blob.mask.rows; ++y) {
-    const int a = p == 0 ? 0 : seams[p - 1].x[static_cast<std::size_t>(y)];
-    const int b = p == seams.size() ? blob.mask.cols : seams[p].x[static_cast<std::size_t>(y)];
+    const int a = left != nullptr ? left->x[static_cast<std::size_t>(y)] : 0;
+    const int b = right != nullptr ? right->x[static_cast<std::size_t>(y)] : blob.mask.cols;
     if (b > a) blob.mask.row(y).colRange(a, b).copyTo(part.row(y).colRange(a, b));
   }
   const cv::Rect tight = cv::boundingRect(part);  // of the non-zero pixels
@@ -198,7 +201,7 @@ Blob part_between(const Blob& blob, const std::vector<Seam>& seams, std::size_t 
 std::vector<Blob> cut_at(const Blob& blob, const std::vector<Seam>& seams) {
   std::vector<Blob> out;
   for (std::size_t p = 0; p <= seams.size(); ++p) {
-    Blob part = part_between(blob, seams, p);
+    Blob part = part_between(blob, p == 0 ? nullptr : &seams[p - 1], p == seams.size() ? nullptr : &seams[p]);
     if (!part.box.empty()) out.push_back(std::move(part));
   }
   return out;
@@ -206,13 +209,10 @@ std::vector<Blob> cut_at(const Blob& blob, const std::vector<Seam>& seams) {
 
 namespace {
 
-// A piece of ink: a whole blob, or the part of one between two seams.
-struct Piece {
-  Blob blob;
-  std::size_t source = 0;  // which blob of the line it comes from
-  int crossings = 0;       // strokes cut by the seam on its right (same source only)
-  float cost = 0;          // that seam's cost
-  std::optional<double> judged;  // the judge's log-probability of it as one digit, when asked already
+// Where a digit may begin or end: at a seam of a blob, or between two blobs.
+struct Boundary {
+  std::size_t blob = 0;        // the blob it cuts, or the first blob right of it
+  const Seam* seam = nullptr;  // none: at that blob's left edge
 };
 
 // The weights of read_line's choice, in units of the judge's log-probability. Tuned on
@@ -231,8 +231,11 @@ struct Weights {
   // touch, and judging every pair of neighbours would double the work on clean writing.
   double max_gap = 0.12;
   double max_width = 2.3;      // nor is ink this much wider than a digit height (a 2 with a long tail is 2)
+  std::size_t max_blobs = 8;
   double sure = 0.9;           // a blob this surely one digit stays whole
-  std::size_t max_pieces = 8;
+  // A part cut off with less ink than a stroke this many digit heights long is a sliver (a seam
+  // grazing a stroke's end): no digit, though it may belong to one.
+  double min_ink = 0.3;
 };
 
 double median_height(const std::vector<Blob>& line) {
@@ -262,13 +265,15 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
   if (line.empty()) return line;
   const Weights weights;
   const double height = median_height(line);
+  const std::size_t n = line.size();
+
   // A blob the judge is sure is one digit, and no wider than one, is not cut: most digits stand
   // alone, and asking about every way to cut them would cost several readings each.
-  std::vector<std::optional<double>> whole(line.size());
+  std::vector<std::optional<double>> whole(n);
   if (judge != nullptr) {
     std::vector<std::size_t> asked;
     std::vector<Crop> crops;
-    for (std::size_t s = 0; s < line.size(); ++s)
+    for (std::size_t s = 0; s < n; ++s)
       if (may_hold_two(line[s], height) && line[s].box.width <= weights.wide_from * height) {
         line[s].crop = digit_crop(ink, line[s]);
         crops.push_back(*line[s].crop);
@@ -277,122 +282,110 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
     const auto scores = judged(*judge, crops);
     for (std::size_t k = 0; k < asked.size(); ++k) whole[asked[k]] = scores[k];
   }
-  std::vector<Piece> pieces;
-  for (std::size_t s = 0; s < line.size(); ++s) {
-    if (whole[s] && *whole[s] >= std::log(weights.sure)) {
-      pieces.push_back({std::move(line[s]), s, 0, 0, whole[s]});
-      continue;
-    }
-    const auto seams = candidate_seams(line[s], height);
-    if (seams.empty()) {
-      pieces.push_back({std::move(line[s]), s, 0, 0, whole[s]});
-      continue;
-    }
-    std::vector<Piece> parts;
-    for (std::size_t p = 0; p <= seams.size(); ++p) {
-      Blob part = part_between(line[s], seams, p);
-      const int right = p < seams.size() ? seams[p].crossings : 0;
-      const float cost = p < seams.size() ? seams[p].cost : 0;
-      if (part.box.empty()) {
-        // Two seams with no ink between them: cutting there costs the cheaper of the two.
-        if (!parts.empty() && p < seams.size() && cost < parts.back().cost) parts.back().crossings = right, parts.back().cost = cost;
-        continue;
-      }
-      parts.push_back({std::move(part), s, right, cost, std::nullopt});
-    }
-    // A sliver (a seam grazing a stroke's end) is no digit and no digit's half: of the two seams
-    // around it the dearer goes, and the sliver with it to that side's neighbour.
-    const double min_ink = 0.3 * std::max<double>(line[s].box.height, height) * stroke_width(line[s].mask);
-    for (bool merged = true; merged && parts.size() > 1;) {
-      merged = false;
-      for (std::size_t k = 0; k < parts.size() && !merged; ++k) {
-        if (cv::countNonZero(parts[k].blob.mask) >= min_ink) continue;
-        const float left = k > 0 ? parts[k - 1].cost : std::numeric_limits<float>::max();
-        const float right = k + 1 < parts.size() ? parts[k].cost : std::numeric_limits<float>::max();
-        if (k + 1 == parts.size() || (k > 0 && left >= right)) {
-          parts[k - 1].blob = joined(parts[k - 1].blob, parts[k].blob);
-          parts[k - 1].crossings = parts[k].crossings;
-          parts[k - 1].cost = parts[k].cost;
-        } else {
-          parts[k + 1].blob = joined(parts[k].blob, parts[k + 1].blob);
-        }
-        parts.erase(parts.begin() + static_cast<std::ptrdiff_t>(k));
-        merged = true;
-      }
-    }
-    for (auto& part : parts) pieces.push_back(std::move(part));
-  }
-  const std::size_t n = pieces.size();
 
-  // Every way to make a digit of consecutive pieces [i, j).
+  // The boundaries in reading order: each blob's left edge, then its seams; last, the right end.
+  std::vector<std::vector<Seam>> seams(n);
+  std::vector<Boundary> nodes;
+  std::vector<std::size_t> first(n + 1);  // each blob's left edge among the nodes
+  std::vector<double> min_ink(n);
+  for (std::size_t s = 0; s < n; ++s) {
+    if (!whole[s] || *whole[s] < std::log(weights.sure)) seams[s] = candidate_seams(line[s], height);
+    first[s] = nodes.size();
+    nodes.push_back({s, nullptr});
+    for (const auto& seam : seams[s]) nodes.push_back({s, &seam});
+    min_ink[s] = weights.min_ink * std::max<double>(line[s].box.height, height) * stroke_width(line[s].mask);
+  }
+  first[n] = nodes.size();
+  nodes.push_back({n, nullptr});
+
+  // Every digit that could lie between two boundaries: part of one blob between two of its
+  // seams, or the end of one blob, the blobs after it and the start of another.
   struct Candidate {
-    std::size_t i, j;
+    std::size_t u, v;  // boundaries
     Blob blob;
     double score = 0;
     bool judged = false;
   };
   std::vector<Candidate> candidates;
-  for (std::size_t i = 0; i < n; ++i) {
-    Blob blob = pieces[i].blob;
+  const auto shape = [&](const Blob& blob) {
+    const double w = blob.box.width / height, h = blob.box.height / height;
+    return -weights.too_wide * std::max(0.0, w - weights.wide_from) - weights.too_short * std::max(0.0, weights.short_from - h);
+  };
+  for (std::size_t u = 0; u + 1 < nodes.size(); ++u) {
+    const Boundary from = nodes[u];
+    Blob before;  // the ink of the blobs wholly passed so far
     double joins = 0;
-    for (std::size_t j = i + 1; j <= n && j - i <= weights.max_pieces; ++j) {
-      if (j > i + 1) {
-        const Piece& prev = pieces[j - 2];
-        const Piece& next = pieces[j - 1];
-        if (prev.source != next.source) {
-          const double gap = -horizontal_overlap(prev.blob.box, next.blob.box) / height;
-          if (gap > weights.max_gap) break;
-          joins += weights.join + weights.join_per_gap * std::max(0.0, gap);
+    for (std::size_t t = from.blob; t < n && t - from.blob < weights.max_blobs; ++t) {
+      const Seam* start = t == from.blob ? from.seam : nullptr;
+      // Ending at one of t's seams, or after all of t.
+      for (std::size_t v = (t == from.blob ? u + 1 : first[t] + 1); v <= first[t + 1]; ++v) {
+        const Seam* end = nodes[v].seam;
+        if (start != nullptr && end != nullptr && !left_of(*start, *end)) continue;
+        Blob part = part_between(line[t], start, end);
+        if (part.box.empty()) continue;
+        const bool cut = start != nullptr || end != nullptr;
+        Blob blob = before.box.empty() ? std::move(part) : joined(before, part);
+        if (cut && cv::countNonZero(blob.mask) < min_ink[t]) continue;
+        if (t > from.blob || cut) {
+          if (blob.box.width > weights.max_width * height) continue;
         }
-        blob = joined(blob, next.blob);
-        if (blob.box.width > weights.max_width * height) break;
+        const bool known = !cut && t == from.blob && whole[t];
+        const double score = shape(blob) - joins - weights.per_digit + (known ? *whole[t] : 0);
+        candidates.push_back({u, v, std::move(blob), score, known});
       }
-      const double w = blob.box.width / height, h = blob.box.height / height;
-      const double shape = -weights.too_wide * std::max(0.0, w - weights.wide_from) - weights.too_short * std::max(0.0, weights.short_from - h);
-      const bool known = j == i + 1 && pieces[i].judged;
-      candidates.push_back({i, j, blob, shape - joins - weights.per_digit + (known ? *pieces[i].judged : 0), known});
+      // Go on past t into the next blob, if close enough to be part of one digit with it.
+      if (t + 1 == n) break;
+      const Blob tail = part_between(line[t], start, nullptr);
+      if (tail.box.empty()) break;
+      const double gap = -horizontal_overlap(tail.box, line[t + 1].box) / height;
+      if (gap > weights.max_gap) break;
+      joins += weights.join + weights.join_per_gap * std::max(0.0, gap);
+      before = before.box.empty() ? tail : joined(before, tail);
+      if (before.box.width > weights.max_width * height) break;
     }
   }
 
-  // A piece only one candidate covers is that digit whatever the judge says: ask about the rest.
+  // A candidate every reading takes (nothing spans its ends, nothing else leaves its start) is
+  // that digit whatever the judge says: ask about the rest.
   if (judge != nullptr) {
-    std::vector<int> covering(n, 0);
-    for (const auto& c : candidates)
-      for (std::size_t k = c.i; k < c.j; ++k) ++covering[k];
+    std::vector<int> leaving(nodes.size(), 0);
+    std::vector<bool> spanned(nodes.size(), false);
+    for (const auto& c : candidates) {
+      ++leaving[c.u];
+      for (std::size_t k = c.u + 1; k < c.v; ++k) spanned[k] = true;
+    }
     std::vector<Crop> crops;
     std::vector<std::size_t> asked;
     for (std::size_t c = 0; c < candidates.size(); ++c) {
-      const bool forced = std::all_of(covering.begin() + static_cast<std::ptrdiff_t>(candidates[c].i),
-                                      covering.begin() + static_cast<std::ptrdiff_t>(candidates[c].j),
-                                      [](int k) { return k == 1; });
-      if (forced || candidates[c].judged) continue;
-      candidates[c].blob.crop = digit_crop(ink, candidates[c].blob);
-      crops.push_back(*candidates[c].blob.crop);
+      auto& cand = candidates[c];
+      const bool forced = leaving[cand.u] == 1 && !spanned[cand.u] && !spanned[cand.v];
+      if (forced || cand.judged) continue;
+      if (!cand.blob.crop) cand.blob.crop = digit_crop(ink, cand.blob);
+      crops.push_back(*cand.blob.crop);
       asked.push_back(c);
     }
     const auto scores = judged(*judge, crops);
     for (std::size_t k = 0; k < asked.size(); ++k) candidates[asked[k]].score += scores[k];
   }
 
-  // The best reading of pieces [0, j) for every j, by dynamic programming.
+  // The best reading up to every boundary, by dynamic programming over the candidates in order
+  // of their start (each starts where an earlier one, already final, ends).
   constexpr double none = -std::numeric_limits<double>::infinity();
-  std::vector<double> best(n + 1, none);
-  std::vector<std::size_t> choice(n + 1, 0);
+  std::vector<double> best(nodes.size(), none);
+  std::vector<std::size_t> choice(nodes.size(), 0);
   best[0] = 0;
-  std::ranges::sort(candidates, [](const Candidate& a, const Candidate& b) { return a.j < b.j; });
   for (std::size_t c = 0; c < candidates.size(); ++c) {
     const auto& cand = candidates[c];
-    if (best[cand.i] == none) continue;
-    const bool cuts_seam = cand.j < n && pieces[cand.j - 1].source == pieces[cand.j].source;
-    const double cut = cuts_seam ? weights.per_crossing * pieces[cand.j - 1].crossings : 0;
-    const double total = best[cand.i] + cand.score - cut;
-    if (total > best[cand.j]) best[cand.j] = total, choice[cand.j] = c;
+    if (best[cand.u] == none) continue;
+    const Seam* at = nodes[cand.v].seam;
+    const double total = best[cand.u] + cand.score - (at != nullptr ? weights.per_crossing * at->crossings : 0);
+    if (total > best[cand.v]) best[cand.v] = total, choice[cand.v] = c;
   }
   std::vector<Blob> out;
-  for (std::size_t j = n; j > 0;) {
-    auto& cand = candidates[choice[j]];
+  for (std::size_t v = nodes.size() - 1; v > 0;) {
+    auto& cand = candidates[choice[v]];
     out.push_back(std::move(cand.blob));
-    j = cand.i;
+    v = cand.u;
   }
   std::ranges::reverse(out);
   return out;
