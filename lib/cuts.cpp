@@ -142,7 +142,7 @@ std::vector<Seam> candidate_seams(const Blob& blob, double height) {
   }
   const double ref = full_ref * f;
   const int w = mask.cols;
-  const int step = std::max(1, static_cast<int>(0.08 * ref));
+  const int step = std::max(1, static_cast<int>(0.05 * ref));
   const int margin = std::max(2, static_cast<int>(0.12 * ref));
   if (w - 2 * margin < 1) return {};
   const double stroke = stroke_width(mask);
@@ -157,10 +157,11 @@ std::vector<Seam> candidate_seams(const Blob& blob, double height) {
   for (const int y : {mask.rows / 4, mask.rows / 2, 3 * mask.rows / 4})
     for (int x = margin; x <= w - 1 - margin; x += step)
       if (Seam seam = field.through(y, x); seam.crossings <= max_crossings) found.push_back(std::move(seam));
-  // The cheapest first; a seam running beside a cheaper one adds nothing. Seams may cross: of
-  // two ways around a stroke where digits overlap, the judge picks.
+  // The cheapest first; a seam running beside a cheaper one (on average closer than a twentieth
+  // of a digit height) adds nothing. Seams may cross: of two ways around a stroke where digits
+  // overlap, the judge picks.
   std::ranges::sort(found, [](const Seam& a, const Seam& b) { return a.cost < b.cost; });
-  const double near = std::max(2.0, 0.12 * ref);
+  const double near = std::max(2.0, 0.05 * ref);
   std::vector<Seam> out;
   for (auto& seam : found) {
     const bool fresh = std::ranges::all_of(out, [&](const Seam& o) { return mean_distance(seam, o) >= near; });

@@ -19,9 +19,9 @@ struct Seam {
 };
 
 
-// The places where `blob` could hold two digits side by side: the cheapest seams, left to
-// right and apart from each other, among those crossing few strokes. None for a blob narrower
-// than a digit of the line (`height`) could be.
+// The places where `blob` could hold two digits side by side: cheap seams crossing few strokes,
+// left to right (by their mean column), each running apart from the cheaper ones though it may
+// cross them. None for a blob narrower than two digits of the line (`height`) could be.
 std::vector<Seam> candidate_seams(const Blob& blob, double height);
 
 // The parts of `blob` between consecutive seams (which must not cross), each shrunk to its ink.
