@@ -227,7 +227,7 @@ struct Weights {
   double wide_from = 1.2;
   double too_short = 6.0;      // per digit height below short_from: a fragment, not a digit
   double short_from = 0.8;
-  double per_digit = 0.3;      // some doubt about every extra digit
+  double per_digit = 1.0;      // some doubt about every extra digit: a cut must buy a clearly better reading
   // Blobs further apart (in digit heights) are never one digit: pieces of a broken stroke nearly
   // touch, and judging every pair of neighbours would double the work on clean writing.
   double max_gap = 0.12;

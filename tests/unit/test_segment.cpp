@@ -153,6 +153,30 @@ TEST_SUITE("segment") {
     const auto parts = cut_at(chain[0], junctions);
     REQUIRE(parts.size() == 5);
     for (int k = 0; k < 5; ++k) CHECK(std::abs(parts[static_cast<std::size_t>(k)].box.width - 84) <= 6);
+    // And the judge reads it as five zeros, each where its ring is.
+    cv::Mat ink = cv::Mat::zeros(300, 480, CV_8U);
+    ink(chain[0].box) |= chain[0].mask;
+    Recogniser judge(load_model(test::source_dir / "models/digits-cnn.model"));
+    const auto digits = read_line(chain, ink, &judge);
+    REQUIRE(digits.size() == 5);
+    for (int k = 0; k < 5; ++k) CHECK(std::abs(digits[static_cast<std::size_t>(k)].box.x - (60 + 84 * k - 42)) <= 8);
+  }
+
+  TEST_CASE("overlapping digits are parted where their strokes cross") {
+    // Two rings whose boxes overlap by a sixth of their width: every cut between them crosses
+    // both where the rings intersect, none is the cheapest path overall.
+    auto pair = blobs_drawn([](cv::Mat& m) {
+      cv::ellipse(m, {100, 150}, {40, 60}, 0, 0, 360, cv::Scalar(255), 8);
+      cv::ellipse(m, {176, 140}, {40, 60}, 0, 0, 360, cv::Scalar(255), 8);
+    });
+    REQUIRE(pair.size() == 1);
+    cv::Mat ink = cv::Mat::zeros(300, 400, CV_8U);
+    ink(pair[0].box) |= pair[0].mask;
+    Recogniser judge(load_model(test::source_dir / "models/digits-cnn.model"));
+    const auto digits = read_line(pair, ink, &judge);
+    REQUIRE(digits.size() == 2);
+    CHECK(std::abs(digits[0].box.x - 56) <= 8);
+    CHECK(std::abs(digits[1].box.br().x - 220) <= 8);
   }
 
   TEST_CASE("specks and underlines are dropped") {
