@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <numeric>
 #include <chrono>
 #include <optional>
 #include <sstream>
@@ -138,9 +139,10 @@ int main(int argc, char** argv) {
         with_decode.push_back(std::chrono::duration<double, std::milli>(t2 - t0).count());
         without_decode.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
       }
+    const auto mean = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()); };
     fmt::print("1000x300 PNG, 5 digits, {} runs on one core: median {:.2f} ms/image decode excluded, {:.2f} ms "
-               "included (min {:.2f} / {:.2f})\n",
-               with_decode.size(), median(without_decode), median(with_decode),
+               "included (mean {:.2f} / {:.2f}, min {:.2f} / {:.2f})\n",
+               with_decode.size(), median(without_decode), median(with_decode), mean(without_decode), mean(with_decode),
                *std::ranges::min_element(without_decode), *std::ranges::min_element(with_decode));
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);

@@ -233,7 +233,6 @@ struct Weights {
   double max_gap = 0.12;
   double max_width = 2.3;      // nor is ink this much wider than a digit height (a 2 with a long tail is 2)
   std::size_t max_blobs = 8;
-  double sure = 0.9;           // a blob this surely one digit stays whole
   // A part cut off with less ink than a stroke this many digit heights long is a sliver (a seam
   // grazing a stroke's end): no digit, though it may belong to one.
   double min_ink = 0.3;
@@ -268,14 +267,26 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
   const double height = median_height(line);
   const std::size_t n = line.size();
 
-  // A blob the judge is sure is one digit, and no wider than one, is not cut: most digits stand
-  // alone, and asking about every way to cut them would cost several readings each.
+  // How plausible a digit's shape is: ink much wider than the line's digits are tall is more
+  // than one, much shorter is a fragment.
+  const auto shape = [&](const Blob& blob) {
+    const double w = blob.box.width / height, h = blob.box.height / height;
+    return -weights.too_wide * std::max(0.0, w - weights.wide_from) - weights.too_short * std::max(0.0, weights.short_from - h);
+  };
+
+  // A blob that the judge reads well enough as one digit is not cut: most digits stand alone,
+  // and asking about every way to cut them costs dozens of readings. Well enough is exact: cut
+  // in two, it pays for a second digit and at least one stroke crossed (a blob is connected),
+  // and no reading scores above 0, so its parts can only win if the whole scores below that
+  // price. (Only a part joining a neighbour blob escapes the bound: a broken digit touching
+  // another; rare enough.)
+  const double keeps_whole = -(weights.per_digit + weights.per_crossing);
   std::vector<std::optional<double>> whole(n);
   if (judge != nullptr) {
     std::vector<std::size_t> asked;
     std::vector<Crop> crops;
     for (std::size_t s = 0; s < n; ++s)
-      if (may_hold_two(line[s], height) && line[s].box.width <= weights.wide_from * height) {
+      if (may_hold_two(line[s], height)) {
         line[s].crop = digit_crop(ink, line[s]);
         crops.push_back(*line[s].crop);
         asked.push_back(s);
@@ -290,7 +301,7 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
   std::vector<std::size_t> first(n + 1);  // each blob's left edge among the nodes
   std::vector<double> min_ink(n);
   for (std::size_t s = 0; s < n; ++s) {
-    if (!whole[s] || *whole[s] < std::log(weights.sure)) seams[s] = candidate_seams(line[s], height);
+    if (!whole[s] || *whole[s] + shape(line[s]) < keeps_whole) seams[s] = candidate_seams(line[s], height);
     first[s] = nodes.size();
     nodes.push_back({s, nullptr});
     for (const auto& seam : seams[s]) nodes.push_back({s, &seam});
@@ -308,10 +319,6 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
     bool judged = false;
   };
   std::vector<Candidate> candidates;
-  const auto shape = [&](const Blob& blob) {
-    const double w = blob.box.width / height, h = blob.box.height / height;
-    return -weights.too_wide * std::max(0.0, w - weights.wide_from) - weights.too_short * std::max(0.0, weights.short_from - h);
-  };
   for (std::size_t u = 0; u + 1 < nodes.size(); ++u) {
     const Boundary from = nodes[u];
     Blob before;  // the ink of the blobs wholly passed so far
