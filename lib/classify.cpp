@@ -44,7 +44,7 @@ std::vector<SamplePrediction> classify_idx(const Model& model, const IdxImages& 
   const auto keep = static_cast<std::size_t>(std::clamp(alternatives, 1, 10));
   std::vector<SamplePrediction> out(images.count());
   parallel_slices(images.count(), worker_count(jobs), [&](std::size_t begin, std::size_t end, unsigned) {
-    Recogniser recogniser(model);
+    Recogniser recogniser(model, Recall::none);
     std::vector<Crop> crops(end - begin);
     for (std::size_t i = begin; i < end; ++i) std::ranges::copy(images.image(i), crops[i - begin].begin());
     const auto r = read_digits(recogniser, crops);

@@ -6,6 +6,8 @@
 #include <opencv2/dnn.hpp>
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_map>
 
 namespace digits {
 
@@ -63,15 +65,52 @@ cv::dnn::Net build_net(const Model& model) {
 
 }  // namespace
 
+// The readings of recent crops. Segmentation judges a digit's crop while deciding where digits
+// part, and classifying then reads the same crop again: the second reading is looked up. (The
+// forward pass gives each crop the same result whatever batch it runs in, bit for bit.)
+class Readings {
+ public:
+  struct Reading {
+    Crop crop;
+    Probabilities digits;
+    float not_digit;
+  };
+
+  static std::size_t key(const Crop& crop) {
+    return std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(crop.data()), crop.size()));
+  }
+
+  const Reading* find(std::size_t key, const Crop& crop) const {
+    const auto it = index_.find(key);
+    return it != index_.end() && entries_[it->second].crop == crop ? &entries_[it->second] : nullptr;
+  }
+
+  void add(std::size_t key, const Crop& crop, const Probabilities& digits, float not_digit) {
+    if (entries_.size() == capacity) entries_.clear(), index_.clear();
+    index_[key] = entries_.size();
+    entries_.push_back({crop, digits, not_digit});
+  }
+
+ private:
+  static constexpr std::size_t capacity = 256;  // more than a page of digits and its candidates
+
+  std::vector<Reading> entries_;
+  std::unordered_map<std::size_t, std::size_t> index_;
+};
+
 struct Recogniser::Impl {
   cv::dnn::Net net;
   float scale, offset;
   int outputs;
   cv::Mat input;  // reused between calls: no allocation per crop
+  bool recall;
+  Readings recent;
+  std::vector<std::size_t> unread, keys;  // reused between calls
 };
 
-Recogniser::Recogniser(const Model& model)
-    : impl_(std::make_unique<Impl>(Impl{build_net(model), model.input_scale, model.input_offset, model.outputs(), {}})) {}
+Recogniser::Recogniser(const Model& model, Recall recall)
+    : impl_(std::make_unique<Impl>(Impl{build_net(model), model.input_scale, model.input_offset, model.outputs(), {},
+                                        recall == Recall::recent, {}, {}, {}})) {}
 Recogniser::Recogniser(Recogniser&&) noexcept = default;
 Recogniser& Recogniser::operator=(Recogniser&&) noexcept = default;
 Recogniser::~Recogniser() = default;
@@ -79,18 +118,33 @@ Recogniser::~Recogniser() = default;
 void Recogniser::probabilities(std::span<const Crop> crops, std::span<Probabilities> out, std::span<float> not_digit) {
   if (crops.size() != out.size()) throw Error("Recogniser: as many outputs as crops are needed");
   if (!not_digit.empty() && not_digit.size() != out.size()) throw Error("Recogniser: as many not-digit outputs as crops are needed");
-  for (std::size_t start = 0; start < crops.size(); start += batch_size) {
-    const int n = static_cast<int>(std::min<std::size_t>(batch_size, crops.size() - start));
+  auto& unread = impl_->unread;
+  auto& keys = impl_->keys;
+  unread.clear();
+  keys.assign(impl_->recall ? crops.size() : 0, 0);
+  for (std::size_t i = 0; i < crops.size(); ++i) {
+    if (impl_->recall) {
+      keys[i] = Readings::key(crops[i]);
+      if (const auto* known = impl_->recent.find(keys[i], crops[i])) {
+        out[i] = known->digits;
+        if (!not_digit.empty()) not_digit[i] = known->not_digit;
+        continue;
+      }
+    }
+    unread.push_back(i);
+  }
+  for (std::size_t start = 0; start < unread.size(); start += batch_size) {
+    const int n = static_cast<int>(std::min<std::size_t>(batch_size, unread.size() - start));
     if (impl_->input.empty() || impl_->input.size[0] != n) impl_->input.create({n, 1, crop_side, crop_side}, CV_32F);
     float* in = impl_->input.ptr<float>();
     for (int i = 0; i < n; ++i)
-      for (std::size_t p = 0; p < crop_pixels; ++p)
-        *in++ = crops[start + i][p] * impl_->scale + impl_->offset;
+      for (const std::uint8_t v : crops[unread[start + static_cast<std::size_t>(i)]]) *in++ = v * impl_->scale + impl_->offset;
     impl_->net.setInput(impl_->input);
     const cv::Mat result = impl_->net.forward();
     for (int i = 0; i < n; ++i) {
+      const std::size_t c = unread[start + static_cast<std::size_t>(i)];
       const float* p = result.ptr<float>(i);
-      auto& digits = out[start + i];
+      auto& digits = out[c];
       std::copy_n(p, 10, digits.begin());
       const float other = impl_->outputs > not_digit_class ? p[not_digit_class] : 0.0f;
       if (other > 0) {
@@ -99,7 +153,8 @@ void Recogniser::probabilities(std::span<const Crop> crops, std::span<Probabilit
         if (sum > 0)
           for (auto& v : digits) v = static_cast<float>(v / sum);
       }
-      if (!not_digit.empty()) not_digit[start + i] = other;
+      if (!not_digit.empty()) not_digit[c] = other;
+      if (impl_->recall) impl_->recent.add(keys[c], crops[c], digits, other);
     }
   }
 }

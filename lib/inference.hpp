@@ -13,11 +13,15 @@ namespace digits {
 
 using Probabilities = std::array<float, 10>;
 
+// Whether a Recogniser looks up the crops it read lately before reading them again: segmenting
+// judges the crops that classifying then reads, but a data set's crops come once each.
+enum class Recall { recent, none };
+
 // Not thread-safe (the network keeps per-call state): give each thread its own.
 // Creating one takes a millisecond or so; reuse it for every crop of that thread.
 class Recogniser {
  public:
-  explicit Recogniser(const Model& model);
+  explicit Recogniser(const Model& model, Recall recall = Recall::recent);
   Recogniser(Recogniser&&) noexcept;
   Recogniser& operator=(Recogniser&&) noexcept;
   ~Recogniser();
