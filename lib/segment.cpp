@@ -264,7 +264,7 @@ cv::Mat ink_map(const cv::Mat& gray, bool light_on_dark) {
 
 // --- step 3 --------------------------------------------------------------------------------------
 
-cv::Mat binarise(const cv::Mat& ink) {
+cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs) {
   cv::Mat smooth;
   cv::GaussianBlur(ink, smooth, cv::Size(3, 3), 0);
   const auto hist = histogram(smooth);
@@ -291,10 +291,28 @@ cv::Mat binarise(const cv::Mat& ink) {
   }
   keep[0] = 0;
   cv::Mat mask(smooth.size(), CV_8U);
+  // The kept components are the mask's components, in the same (raster) order.
+  std::vector<std::array<int, 4>> ext(blobs != nullptr ? keep.size() : 0, {mask.cols, mask.rows, -1, -1});
   for (int y = 0; y < mask.rows; ++y) {
     auto* m = mask.ptr<std::uint8_t>(y);
     const auto* l = labels.ptr<int>(y);
-    for (int x = 0; x < mask.cols; ++x) m[x] = keep[static_cast<std::size_t>(l[x])];
+    for (int x = 0; x < mask.cols; ++x) {
+      const auto label = static_cast<std::size_t>(l[x]);
+      m[x] = keep[label];
+      if (blobs != nullptr && keep[label] != 0) {
+        auto& e = ext[label];
+        e[0] = std::min(e[0], x), e[1] = std::min(e[1], y), e[2] = std::max(e[2], x), e[3] = std::max(e[3], y);
+      }
+    }
+  }
+  if (blobs != nullptr) {
+    blobs->clear();
+    for (std::size_t i = 1; i < ext.size(); ++i) {
+      if (keep[i] == 0) continue;
+      const auto& e = ext[i];
+      const cv::Rect box(e[0], e[1], e[2] - e[0] + 1, e[3] - e[1] + 1);
+      blobs->push_back({box, labels(box) == static_cast<int>(i), std::nullopt});
+    }
   }
   return mask;
 }
@@ -464,8 +482,8 @@ ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Re
   const bool light_on_dark = options.polarity == Polarity::automatic ? is_light_on_dark(working.image)
                                                                      : options.polarity == Polarity::light_on_dark;
   const cv::Mat ink = ink_map(working.image, light_on_dark);
-  cv::Mat mask = binarise(ink);
-  auto blobs = find_blobs(mask);
+  std::vector<Blob> blobs;
+  cv::Mat mask = binarise(ink, &blobs);
   if (std::ranges::any_of(blobs, [&](const Blob& b) { return spans_page(b.box, mask.size()); }) &&
       remove_straight_lines(mask) > 0)
     blobs = find_blobs(mask);

@@ -39,10 +39,13 @@ cv::Mat ink_map(const cv::Mat& gray, bool light_on_dark);
 
 // --- step 3: binarisation and clean-up --------------------------------------------------------
 
+struct Blob;
+
 // 255 for ink, 0 elsewhere: hysteresis between a contrast threshold chosen from the ink map's
 // histogram (Otsu, never below a floor so paper noise stays paper) and half of it, so faint
-// parts of a stroke survive when they touch a confident part.
-cv::Mat binarise(const cv::Mat& ink);
+// parts of a stroke survive when they touch a confident part. With `blobs`, also the mask's
+// blobs, as find_blobs would find them: the hysteresis has labelled them already.
+cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs = nullptr);
 
 // Removes long straight lines (ruled paper, grids, underlines; slanted up to ~15 degrees) from
 // `mask`, restoring the strokes that cross them. Returns how many lines were removed.

@@ -67,6 +67,20 @@ TEST_SUITE("segment") {
     CHECK(cv::countNonZero(empty) < 40);
   }
 
+  TEST_CASE("binarisation's blobs are the blobs of its mask") {
+    cv::Mat img = page("3105");
+    cv::circle(img, {50, 40}, 3, cv::Scalar(90), cv::FILLED);  // a faint speck
+    std::vector<Blob> blobs;
+    const cv::Mat mask = binarise(ink_map(img, false), &blobs);
+    const auto found = find_blobs(mask);
+    REQUIRE(blobs.size() == found.size());
+    CHECK(blobs.size() >= 4);
+    for (std::size_t i = 0; i < blobs.size(); ++i) {
+      CHECK(blobs[i].box == found[i].box);
+      CHECK(cv::countNonZero(blobs[i].mask != found[i].mask) == 0);
+    }
+  }
+
   TEST_CASE("ruled and grid lines are removed and crossing strokes kept") {
     cv::Mat mask = cv::Mat::zeros(300, 800, CV_8U);
     for (int y = 40; y < 300; y += 60) cv::line(mask, {0, y}, {799, y + 30}, cv::Scalar(255), 2);  // sloping rules
