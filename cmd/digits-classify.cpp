@@ -11,6 +11,7 @@
 #include "output.hpp"
 #include "parallel.hpp"
 #include "progress.hpp"
+#include "system.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -120,6 +121,7 @@ int main(int argc, char** argv) {
     const digits::Model model = digits::load_model(digits::options::resolve_model(model_option));
     // OpenCV's own thread pool would only fight our workers for the same cores.
     cv::setNumThreads(1);
+    digits::keep_freed_memory();
     std::vector<digits::Recogniser> recognisers;
     for (unsigned w = 0; w < workers; ++w) recognisers.emplace_back(model);
     const digits::SegmentOptions segment_options = segment.resolve();

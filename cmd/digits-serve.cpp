@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   return digits::cli::run(app, argc, argv, [&] {
     cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
     cv::setNumThreads(1);  // request threads are the parallelism
+    digits::keep_freed_memory();
     const std::string model_path = digits::options::resolve_model(model_option);
     digits::Model model = digits::load_model(model_path);
     server.max_upload_bytes = std::size_t{max_upload_mb} << 20;

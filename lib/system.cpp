@@ -1,5 +1,7 @@
 #include "system.hpp"
 
+#include <malloc.h>
+
 #include <csignal>
 #include <fstream>
 #include <sstream>
@@ -57,6 +59,12 @@ std::string command_line(int argc, char** argv) {
     line += (i ? " " : "") + arg;
   }
   return line;
+}
+
+void keep_freed_memory() {
+  // Above these sizes glibc maps and unmaps each block, or trims the heap's top, by default.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
 
 }  // namespace digits

@@ -18,6 +18,11 @@ const std::atomic<bool>& stop_on_signals();
 // The running executable's path (from /proc/self/exe); empty when unknown.
 std::filesystem::path executable_path();
 
+// Keeps freed memory in the process for reuse. Every image passes through buffers of a few MB
+// that the allocator would otherwise hand back to the kernel and fault in again, zeroed, for
+// the next image (measured: a tenth of the time of a small image).
+void keep_freed_memory();
+
 // argv joined back into one shell-like line, for the record of how something was made.
 std::string command_line(int argc, char** argv);
 
