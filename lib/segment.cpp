@@ -219,9 +219,13 @@ bool is_light_on_dark(const cv::Mat& gray) {
   const int shorter = std::min(gray.cols, gray.rows);
   // About 75 px on the shorter side: strokes are fainter there but still lean the same way.
   const cv::Mat small = shrink(gray, std::max(1, shorter / 75));
+  // The surroundings (a median over a third of the picture) vary slowly: they are taken at a
+  // quarter of that size and stretched back, sixteen times fewer pixels to take medians over.
+  const cv::Mat smaller = shrink(small, 4);
   cv::Mat local;
-  const int k = odd(std::clamp(std::min(small.cols, small.rows) / 3, 3, 99));
-  cv::medianBlur(small, local, k);
+  const int k = odd(std::clamp(std::min(smaller.cols, smaller.rows) / 3, 3, 99));
+  cv::medianBlur(smaller, local, k);
+  if (local.size() != small.size()) cv::resize(local, local, small.size(), 0, 0, cv::INTER_LINEAR);
   // Ink is the minority that departs strongly from its surroundings; which way it departs
   // is the polarity. Small departures (noise, gradients) are ignored.
   constexpr int margin = 10;
