@@ -15,11 +15,12 @@ namespace digits {
 
 namespace {
 
-// The cheapest top-to-bottom paths through a mask, between columns lo and hi: the cost of the
-// best path from the top row down to every pixel and from every pixel down to the bottom row, so
-// that the best path through any pixel is known at once. Entering a stroke costs the most, so a
-// path prefers running along one junction to cutting two strokes; each ink pixel costs a
-// stroke-width fraction, a step sideways a little.
+// The cheapest top-to-bottom paths through an ink weight image (0-255), between columns lo and
+// hi: the cost of the best path from the top row down to every pixel and from every pixel down
+// to the bottom row, so that the best path through any pixel is known at once. Entering ink
+// costs the most, so a path prefers running along one junction to cutting two strokes; each
+// pixel costs its share of ink over the stroke width, a step sideways a little. A pixel at
+// least half ink is a stroke, for counting the strokes a path crosses.
 class SeamField {
  public:
   SeamField(const cv::Mat& mask, int lo, int hi, double stroke)
@@ -29,10 +30,10 @@ class SeamField {
     const float per_pixel = static_cast<float>(1.0 / std::max(1.0, stroke));
     // Stepping from (y0, j) to (y1, i): a sideways step, and the entry into a stroke.
     const auto step = [&](int y0, int j, int y1, int i) {
-      return (i != j ? side_step : 0.0f) + (ink(y1, i) && !ink(y0, j) ? entry : 0.0f);
+      return (i != j ? side_step : 0.0f) + entry * std::max(0.0f, ink(y1, i) - ink(y0, j));
     };
-    const auto here = [&](int y, int i) { return ink(y, i) ? per_pixel : 0.0f; };
-    for (int i = 0; i < w_; ++i) down_[at(0, i)] = here(0, i) + (ink(0, i) ? entry : 0.0f);
+    const auto here = [&](int y, int i) { return ink(y, i) * per_pixel; };
+    for (int i = 0; i < w_; ++i) down_[at(0, i)] = here(0, i) + entry * ink(0, i);
     for (int y = 1; y < h_; ++y)
       for (int i = 0; i < w_; ++i) {
         auto [cost, d] = cheapest(i, [&](int j) { return down_[at(y - 1, j)] + step(y - 1, j, y, i); });
@@ -61,7 +62,7 @@ class SeamField {
     for (int r = y; r < h_; i += from_below_[at(r, i)], ++r) seam.x[static_cast<std::size_t>(r)] = lo_ + i;
     bool inside = false;
     for (int r = 0; r < h_; ++r) {
-      const bool on = mask_.at<std::uint8_t>(r, seam.x[static_cast<std::size_t>(r)]) != 0;
+      const bool on = mask_.at<std::uint8_t>(r, seam.x[static_cast<std::size_t>(r)]) >= 128;
       seam.crossings += on && !inside ? 1 : 0;
       inside = on;
     }
@@ -71,7 +72,8 @@ class SeamField {
  private:
   static constexpr float entry = 1.5f, side_step = 0.05f;
 
-  bool ink(int y, int i) const { return mask_.at<std::uint8_t>(y, lo_ + i) != 0; }
+  // How much of the pixel is ink, 0 to 1.
+  float ink(int y, int i) const { return mask_.at<std::uint8_t>(y, lo_ + i) * (1.0f / 255.0f); }
   std::size_t at(int y, int i) const { return static_cast<std::size_t>(y) * static_cast<std::size_t>(w_) + static_cast<std::size_t>(i); }
 
   // The cheapest of the (up to three) neighbours j of column i in the next row, and the step to it.
@@ -125,27 +127,31 @@ bool may_hold_two(const Blob& blob, double height) { return blob.box.width >= 0.
 
 }  // namespace
 
-std::vector<Seam> candidate_seams(const Blob& blob, double height) {
+std::vector<Seam> candidate_seams(const Blob& blob, double height, const cv::Mat& ink) {
   if (!may_hold_two(blob, height)) return {};
   const double full_ref = std::max<double>(blob.box.height, height);
+  // How much ink each pixel of the blob holds (0-255): where strokes merely touch, the ink map
+  // is fainter than in a stroke, so a seam through the junction costs less than one through a
+  // stroke, even where the mask has closed the gap (small or blurred writing).
+  cv::Mat weight = blob.mask;
+  if (!ink.empty()) {
+    weight = cv::Mat(blob.mask.size(), CV_8U, cv::Scalar(0));
+    ink(blob.box).copyTo(weight, blob.mask);
+  }
   // Seams are looked for with the digit at most 96 px tall: the search costs the square of the
   // size. Not smaller: where two strokes run close, a coarser grid merges them into one thick
-  // stroke and the cut between them looks dearer than one through a loop. Half-covered pixels
-  // count as ink, so thin gaps stay open.
+  // stroke and the cut between them looks dearer than one through a loop.
   const double f = std::min(1.0, 96.0 / full_ref);
-  cv::Mat mask = blob.mask;
-  if (f < 1) {
-    cv::resize(blob.mask, mask, cv::Size(std::max(1, static_cast<int>(std::lround(blob.mask.cols * f))),
-                                         std::max(1, static_cast<int>(std::lround(blob.mask.rows * f)))),
-               0, 0, cv::INTER_AREA);
-    mask = mask >= 128;
-  }
+  cv::Mat mask = weight;
+  if (f < 1)
+    cv::resize(weight, mask, cv::Size(std::max(1, static_cast<int>(std::lround(weight.cols * f))),
+                                      std::max(1, static_cast<int>(std::lround(weight.rows * f)))), 0, 0, cv::INTER_AREA);
   const double ref = full_ref * f;
   const int w = mask.cols;
   const int step = std::max(1, static_cast<int>(0.05 * ref));
   const int margin = std::max(2, static_cast<int>(0.12 * ref));
   if (w - 2 * margin < 1) return {};
-  const double stroke = stroke_width(mask);
+  const double stroke = stroke_width(mask >= 128);
   // Touching digits meet in one stroke. A cut through two (across a loop, or where overlapping
   // digits cross) is tried only in ink at least as wide as a digit is tall; the judge decides.
   const int max_crossings = w >= ref ? 2 : 1;
@@ -301,7 +307,7 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
   std::vector<std::size_t> first(n + 1);  // each blob's left edge among the nodes
   std::vector<double> min_ink(n);
   for (std::size_t s = 0; s < n; ++s) {
-    if (!whole[s] || *whole[s] + shape(line[s]) < keeps_whole) seams[s] = candidate_seams(line[s], height);
+    if (!whole[s] || *whole[s] + shape(line[s]) < keeps_whole) seams[s] = candidate_seams(line[s], height, ink);
     first[s] = nodes.size();
     nodes.push_back({s, nullptr});
     for (const auto& seam : seams[s]) nodes.push_back({s, &seam});
