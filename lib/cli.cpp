@@ -14,8 +14,10 @@ namespace digits::cli {
 
 void setup(CLI::App& app) {
   app.set_version_flag("--version", fmt::format("{} {}", app.get_name(), digits::version));
-  app.footer("Exit status: 0 success, 1 bad input or runtime failure, 2 bad usage.\n"
-             "See man " + app.get_name() + " for formats and examples.");
+  // The benchmarks have no man page: docs/BENCHMARKS.md describes them.
+  const bool has_man_page = app.get_name().starts_with("digits-");
+  app.footer("Exit status: 0 success, 1 bad input or runtime failure, 2 bad usage." +
+             (has_man_page ? "\nSee man " + app.get_name() + " for formats and examples." : std::string()));
 }
 
 namespace {
