@@ -1,9 +1,18 @@
--- wrk script: POST the image named by $DIGITS_BENCH_IMAGE as a raw image/png body.
-local file = assert(io.open(os.getenv("DIGITS_BENCH_IMAGE"), "rb"))
-wrk.method = "POST"
-wrk.body = file:read("*a")
-file:close()
-wrk.headers["Content-Type"] = "image/png"
+-- wrk script: POST the PNGs listed (one path a line) in $DIGITS_BENCH_IMAGES as raw image/png
+-- bodies, in turn: different images each time, so no cache between requests flatters the server.
+local bodies = {}
+for path in io.lines(os.getenv("DIGITS_BENCH_IMAGES")) do
+  local file = assert(io.open(path, "rb"))
+  bodies[#bodies + 1] = file:read("*a")
+  file:close()
+end
+assert(#bodies > 0, "DIGITS_BENCH_IMAGES lists no image")
+local next_body = 0
+
+function request()
+  next_body = next_body % #bodies + 1
+  return wrk.format("POST", nil, {["Content-Type"] = "image/png"}, bodies[next_body])
+end
 
 local bad = 0
 function response(status, headers, body)
