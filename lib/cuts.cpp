@@ -106,6 +106,7 @@ bool left_of(const Seam& a, const Seam& b) {
   return true;
 }
 
+// How far apart two seams run: the mean of their distance, row by row.
 double mean_distance(const Seam& a, const Seam& b) {
   double sum = 0;
   for (std::size_t y = 0; y < a.x.size(); ++y) sum += std::abs(a.x[y] - b.x[y]);
@@ -117,10 +118,6 @@ double mean_x(const Seam& s) {
   for (const int x : s.x) sum += x;
   return sum / static_cast<double>(s.x.size());
 }
-
-}  // namespace
-
-namespace {
 
 // Narrower ink is one digit (or part of one): two digits side by side are wider.
 bool may_hold_two(const Blob& blob, double height) { return blob.box.width >= 0.7 * std::max<double>(blob.box.height, height); }
