@@ -308,7 +308,8 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
     first[s] = nodes.size();
     nodes.push_back({s, nullptr});
     for (const auto& seam : seams[s]) nodes.push_back({s, &seam});
-    min_ink[s] = weights.min_ink * std::max<double>(line[s].box.height, height) * stroke_width(line[s].mask);
+    if (!seams[s].empty())  // only parts cut off by a seam are held to it
+      min_ink[s] = weights.min_ink * std::max<double>(line[s].box.height, height) * stroke_width(line[s].mask);
   }
   first[n] = nodes.size();
   nodes.push_back({n, nullptr});
