@@ -253,6 +253,32 @@ TEST_SUITE("segment") {
     }
   }
 
+  TEST_CASE("digits in a thick marker are kept though their loops have closed") {
+    const auto images = read_idx_images(test::source_dir / "data/mnist/t10k-images-idx3-ubyte");
+    const cv::Mat marker = cv::getStructuringElement(cv::MORPH_ELLIPSE, {35, 35});
+    int dense = 0;  // digits whose ink fills most of their box: the case this guards
+    for (int i = 0; i < 300; ++i) {
+      CAPTURE(i);
+      Crop original{};
+      std::ranges::copy(images.image(static_cast<std::size_t>(i)), original.begin());
+      cv::Mat digit;
+      cv::resize(crop_to_mat(original), digit, {}, 5, 5, cv::INTER_CUBIC);
+      cv::dilate(digit, digit, marker);
+      const cv::Rect box = cv::boundingRect(digit > 128);
+      dense += cv::countNonZero(digit(box) > 128) > 0.85 * box.area() ? 1 : 0;
+      cv::Mat img(300, 400, CV_8U, cv::Scalar(235));
+      cv::Mat ink_layer = img(cv::Rect(130, 80, 140, 140));
+      cv::subtract(ink_layer, digit, ink_layer);
+      CHECK(segment_image(img).digits.size() == 1);
+    }
+    MESSAGE(dense << " of 300 bold digits fill more than 85% of their box");
+    CHECK(dense > 0);
+    // A solid patch of a digit's size still is no digit.
+    cv::Mat img(300, 400, CV_8U, cv::Scalar(235));
+    cv::rectangle(img, cv::Rect(150, 110, 40, 60), cv::Scalar(20), cv::FILLED);
+    CHECK(segment_image(img).digits.empty());
+  }
+
   TEST_CASE("an MNIST test digit rendered large and re-segmented keeps its crop") {
     const auto images = read_idx_images(test::source_dir / "data/mnist/t10k-images-idx3-ubyte");
     double total = 0;
