@@ -507,9 +507,13 @@ ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Re
   const cv::Mat ink = ink_map(working.image, light_on_dark);
   std::vector<Blob> blobs;
   cv::Mat mask = binarise(ink, &blobs);
-  if (std::ranges::any_of(blobs, [&](const Blob& b) { return spans_page(b.box, mask.size()); }) &&
-      remove_straight_lines(mask) > 0)
+  // A dense grid can hide some of its lines from the first search (the strongest are found
+  // first): look again while ink still spans the page.
+  for (int pass = 0; pass < 3; ++pass) {
+    if (std::ranges::none_of(blobs, [&](const Blob& b) { return spans_page(b.box, mask.size()); })) break;
+    if (remove_straight_lines(mask) == 0) break;
     blobs = find_blobs(mask);
+  }
   const double height = typical_height(blobs);
   blobs = merge_pieces(std::move(blobs), height);
   blobs = drop_marks(std::move(blobs), height);
