@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <numeric>
 #include <chrono>
+#include <numeric>
 #include <optional>
 #include <sstream>
 

@@ -338,9 +338,7 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
         const bool cut = start != nullptr || end != nullptr;
         Blob blob = before.box.empty() ? std::move(part) : joined(before, part);
         if (cut && cv::countNonZero(blob.mask) < min_ink[t]) continue;
-        if (t > from.blob || cut) {
-          if (blob.box.width > weights.max_width * height) continue;
-        }
+        if ((t > from.blob || cut) && blob.box.width > weights.max_width * height) continue;
         const bool known = !cut && t == from.blob && whole[t];
         const double score = shape(blob) - joins - weights.per_digit + (known ? *whole[t] : 0);
         candidates.push_back({u, v, std::move(blob), score, known});

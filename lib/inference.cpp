@@ -63,12 +63,10 @@ cv::dnn::Net build_net(const Model& model) {
   return net;
 }
 
-}  // namespace
-
 // The readings of recent crops. Segmentation judges a digit's crop while deciding where digits
 // part, and classifying then reads the same crop again: the second reading is looked up. (The
 // forward pass gives each crop the same result whatever batch it runs in, bit for bit.)
-class Readings {
+class RecentReadings {
  public:
   struct Reading {
     Crop crop;
@@ -98,13 +96,15 @@ class Readings {
   std::unordered_map<std::size_t, std::size_t> index_;
 };
 
+}  // namespace
+
 struct Recogniser::Impl {
   cv::dnn::Net net;
   float scale, offset;
   int outputs;
   cv::Mat input;  // reused between calls: no allocation per crop
   bool recall;
-  Readings recent;
+  RecentReadings recent;
   std::vector<std::size_t> unread, keys;  // reused between calls
 };
 
@@ -124,7 +124,7 @@ void Recogniser::probabilities(std::span<const Crop> crops, std::span<Probabilit
   keys.assign(impl_->recall ? crops.size() : 0, 0);
   for (std::size_t i = 0; i < crops.size(); ++i) {
     if (impl_->recall) {
-      keys[i] = Readings::key(crops[i]);
+      keys[i] = RecentReadings::key(crops[i]);
       if (const auto* known = impl_->recent.find(keys[i], crops[i])) {
         out[i] = known->digits;
         if (!not_digit.empty()) not_digit[i] = known->not_digit;

@@ -10,6 +10,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numeric>
 
 namespace digits {
@@ -57,25 +58,31 @@ std::array<int, 256> histogram(const cv::Mat& img) {
   return hist;
 }
 
+// The bounding box of the pixels added to it, one at a time.
+struct Extent {
+  int x0 = std::numeric_limits<int>::max(), y0 = std::numeric_limits<int>::max(), x1 = -1, y1 = -1;
+  void add(int x, int y) { x0 = std::min(x0, x), y0 = std::min(y0, y), x1 = std::max(x1, x), y1 = std::max(y1, y); }
+  cv::Rect box() const { return {x0, y0, x1 - x0 + 1, y1 - y0 + 1}; }
+};
+
 // Labels the 8-connected components and returns each one's bounding box (index = label - 1).
 // One pass over the labels: OpenCV's WithStats variant is several times slower here.
 std::vector<cv::Rect> label_components(const cv::Mat& mask, cv::Mat& labels) {
   const int n = cv::connectedComponents(mask, labels, 8, CV_32S);
-  std::vector<std::array<int, 4>> ext(static_cast<std::size_t>(std::max(0, n - 1)),
-                                      {mask.cols, mask.rows, -1, -1});
+  std::vector<Extent> ext(static_cast<std::size_t>(std::max(0, n - 1)));
   for (int y = 0; y < labels.rows; ++y) {
     const auto* l = labels.ptr<int>(y);
     for (int x = 0; x < labels.cols; ++x)
-      if (l[x] > 0) {
-        auto& e = ext[static_cast<std::size_t>(l[x] - 1)];
-        e[0] = std::min(e[0], x), e[1] = std::min(e[1], y), e[2] = std::max(e[2], x), e[3] = std::max(e[3], y);
-      }
+      if (l[x] > 0) ext[static_cast<std::size_t>(l[x] - 1)].add(x, y);
   }
   std::vector<cv::Rect> boxes;
   boxes.reserve(ext.size());
-  for (const auto& e : ext) boxes.emplace_back(e[0], e[1], e[2] - e[0] + 1, e[3] - e[1] + 1);
+  for (const auto& e : ext) boxes.push_back(e.box());
   return boxes;
 }
+
+// The component `label` of `labels`, which lies within `box`.
+Blob blob_of(const cv::Mat& labels, const cv::Rect& box, int label) { return {box, labels(box) == label, std::nullopt}; }
 
 int vertical_gap(const cv::Rect& a, const cv::Rect& b) {
   return std::max(a.y, b.y) - std::min(a.y + a.height, b.y + b.height);
@@ -313,27 +320,20 @@ cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs) {
   keep[0] = 0;
   cv::Mat mask = cv::Mat::zeros(smooth.size(), CV_8U);
   // The kept components are the mask's components, in the same (raster) order.
-  std::vector<std::array<int, 4>> ext(blobs != nullptr ? keep.size() : 0, {mask.cols, mask.rows, -1, -1});
+  std::vector<Extent> ext(blobs != nullptr ? keep.size() : 0);
   for (int y = 0; y < mask.rows; ++y) {
     auto* m = mask.ptr<std::uint8_t>(y);
     const auto* l = labels.ptr<int>(y);
     for_weak(y, [&](int x) {
       const auto label = static_cast<std::size_t>(l[x]);
       m[x] = keep[label];
-      if (blobs != nullptr && keep[label] != 0) {
-        auto& e = ext[label];
-        e[0] = std::min(e[0], x), e[1] = std::min(e[1], y), e[2] = std::max(e[2], x), e[3] = std::max(e[3], y);
-      }
+      if (blobs != nullptr && keep[label] != 0) ext[label].add(x, y);
     });
   }
   if (blobs != nullptr) {
     blobs->clear();
-    for (std::size_t i = 1; i < ext.size(); ++i) {
-      if (keep[i] == 0) continue;
-      const auto& e = ext[i];
-      const cv::Rect box(e[0], e[1], e[2] - e[0] + 1, e[3] - e[1] + 1);
-      blobs->push_back({box, labels(box) == static_cast<int>(i), std::nullopt});
-    }
+    for (std::size_t i = 1; i < ext.size(); ++i)
+      if (keep[i] != 0) blobs->push_back(blob_of(labels, ext[i].box(), static_cast<int>(i)));
   }
   return mask;
 }
@@ -371,7 +371,7 @@ std::vector<Blob> find_blobs(const cv::Mat& mask) {
   std::vector<Blob> blobs;
   blobs.reserve(boxes.size());
   for (std::size_t i = 0; i < boxes.size(); ++i)
-    blobs.push_back({boxes[i], labels(boxes[i]) == static_cast<int>(i) + 1, std::nullopt});
+    blobs.push_back(blob_of(labels, boxes[i], static_cast<int>(i) + 1));
   return blobs;
 }
 
