@@ -96,25 +96,62 @@ struct Segment {
   double length() const { return std::hypot(b.x - a.x, b.y - a.y); }
 };
 
-// The line's thickness: the median run of ink across it, sampled along its length.
-int line_thickness(const cv::Mat& mask, const Segment& s) {
-  std::vector<int> runs;
-  constexpr int samples = 15, limit = 40;
+// The ink across a segment at evenly spaced points along it: at each point on ink, how long the
+// run of ink across the segment is and how far its middle lies from the segment.
+struct Across {
+  double t;       // where along the segment, 0 to 1
+  int run;
+  double middle;  // signed, in pixels
+};
+
+std::vector<Across> across(const cv::Mat& mask, const Segment& s, int samples) {
+  std::vector<Across> out;
+  constexpr int limit = 40;
+  const cv::Point step = s.horizontal ? cv::Point(0, 1) : cv::Point(1, 0);
+  const auto inside = [&](cv::Point q) { return q.x >= 0 && q.y >= 0 && q.x < mask.cols && q.y < mask.rows; };
   for (int i = 1; i <= samples; ++i) {
     const double t = static_cast<double>(i) / (samples + 1);
     const cv::Point p(static_cast<int>(std::lround(s.a.x + t * (s.b.x - s.a.x))),
                       static_cast<int>(std::lround(s.a.y + t * (s.b.y - s.a.y))));
-    const cv::Point step = s.horizontal ? cv::Point(0, 1) : cv::Point(1, 0);
-    const auto inside = [&](cv::Point q) { return q.x >= 0 && q.y >= 0 && q.x < mask.cols && q.y < mask.rows; };
     if (!inside(p) || mask.at<std::uint8_t>(p) == 0) continue;
-    int run = 1;
-    for (cv::Point q = p + step; inside(q) && mask.at<std::uint8_t>(q) && run < limit; q += step) ++run;
-    for (cv::Point q = p - step; inside(q) && mask.at<std::uint8_t>(q) && run < limit; q -= step) ++run;
-    runs.push_back(run);
+    int after = 0, before = 0;
+    for (cv::Point q = p + step; inside(q) && mask.at<std::uint8_t>(q) && after < limit; q += step) ++after;
+    for (cv::Point q = p - step; inside(q) && mask.at<std::uint8_t>(q) && before < limit; q -= step) ++before;
+    out.push_back({t, 1 + after + before, (after - before) / 2.0});
   }
-  if (runs.empty()) return 1;
-  std::nth_element(runs.begin(), runs.begin() + static_cast<std::ptrdiff_t>(runs.size() / 2), runs.end());
-  return runs[runs.size() / 2];
+  return out;
+}
+
+int median_run(std::vector<Across> samples) {
+  if (samples.empty()) return 1;
+  const auto middle = samples.begin() + static_cast<std::ptrdiff_t>(samples.size() / 2);
+  std::ranges::nth_element(samples, middle, {}, &Across::run);
+  return middle->run;
+}
+
+// The line's thickness: the median run of ink across it.
+int line_thickness(const cv::Mat& mask, const Segment& s) { return median_run(across(mask, s, 15)); }
+
+// Whether a segment Hough found is a ruled line rather than strokes of digits that happen to
+// line up (the bottoms of an 8 and a 2 written on one base line, in a picture cropped tightly
+// around them): a rule is long for its thickness, and straight: where no digit crosses it, the
+// middle of its ink lies on one straight line. A stroke's curve drifts off it.
+bool is_rule(const cv::Mat& mask, const Segment& s) {
+  const auto samples = across(mask, s, 31);
+  const int thickness = median_run(samples);
+  if (s.length() < 10.0 * thickness) return false;
+  // The middles where the ink is the line's own, fitted by least squares against position.
+  double n = 0, st = 0, sm = 0, stt = 0, stm = 0;
+  for (const auto& a : samples)
+    if (a.run <= thickness + 2) n += 1, st += a.t, sm += a.middle, stt += a.t * a.t, stm += a.t * a.middle;
+  if (n < 0.4 * 31) return false;
+  const double denominator = n * stt - st * st;
+  const double slope = denominator > 0 ? (n * stm - st * sm) / denominator : 0;
+  const double offset = (sm - slope * st) / n;
+  double squares = 0;
+  for (const auto& a : samples)
+    if (a.run <= thickness + 2) squares += std::pow(a.middle - (offset + slope * a.t), 2);
+  return std::sqrt(squares / n) <= std::max(1.0, 0.2 * thickness);
 }
 
 // Rules and grid lines span the page; a digit's stroke does not. A lone line must nearly cross
@@ -130,9 +167,11 @@ std::vector<Segment> page_lines(const cv::Mat& candidates) {
     const double angle = std::abs(std::atan2(s.b.y - s.a.y, s.b.x - s.a.x)) * 180 / CV_PI;
     const double from_horizontal = std::min(angle, 180 - angle);
     if (from_horizontal <= 15 && s.length() >= 0.5 * candidates.cols) {
+      if (!is_rule(candidates, s)) continue;
       lines[0].push_back(s);
     } else if (std::abs(angle - 90) <= 15 && s.length() >= 0.75 * candidates.rows) {
       s.horizontal = false;
+      if (!is_rule(candidates, s)) continue;
       lines[1].push_back(s);
     }
   }

@@ -98,6 +98,23 @@ TEST_SUITE("segment") {
     CHECK(remove_straight_lines(no_lines) == 0);
   }
 
+  TEST_CASE("digits cropped tightly, bottoms on one base line, are not a rule") {
+    // An "82": the 8's lower loop runs into the 2's foot, and together they span the picture.
+    cv::Mat mask = cv::Mat::zeros(141, 130, CV_8U);
+    cv::circle(mask, {45, 45}, 17, cv::Scalar(255), 8);
+    cv::circle(mask, {42, 92}, 22, cv::Scalar(255), 8);
+    cv::ellipse(mask, {92, 62}, {18, 16}, 0, -180, 30, cv::Scalar(255), 8);
+    cv::line(mask, {106, 72}, {66, 112}, cv::Scalar(255), 8);
+    cv::line(mask, {40, 114}, {114, 112}, cv::Scalar(255), 8);
+    const cv::Mat before = mask.clone();
+    CHECK(remove_straight_lines(mask) == 0);
+    CHECK(cv::countNonZero(mask != before) == 0);
+    // The same strokes on ruled paper: the rule goes, the digits stay.
+    cv::line(mask, {0, 130}, {129, 131}, cv::Scalar(255), 2);
+    CHECK(remove_straight_lines(mask) == 1);
+    CHECK(cv::countNonZero(mask != before) < 40);
+  }
+
   TEST_CASE("pieces of one digit are merged and separate digits are not") {
     auto five = blobs_drawn([](cv::Mat& m) {
       cv::line(m, {100, 50}, {150, 50}, cv::Scalar(255), 6);                          // the 5's detached bar
