@@ -228,6 +228,8 @@ struct Weights {
   double join_per_gap = 3.0;   // ... the wider the gap between them (in digit heights), the less likely
   double too_wide = 1.5;       // per digit height beyond wide_from: two digits are wider than one
   double wide_from = 1.2;
+  double far_too_wide = 3.0;   // and more beyond far_wide_from: no one digit is that wide
+  double far_wide_from = 2.0;
   double too_short = 6.0;      // per digit height below short_from: a fragment, not a digit
   double short_from = 0.8;
   double per_digit = 1.0;      // some doubt about every extra digit: a cut must buy a clearly better reading
@@ -274,7 +276,8 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
   // than one, much shorter is a fragment.
   const auto shape = [&](const Blob& blob) {
     const double w = blob.box.width / height, h = blob.box.height / height;
-    return -weights.too_wide * std::max(0.0, w - weights.wide_from) - weights.too_short * std::max(0.0, weights.short_from - h);
+    return -weights.too_wide * std::max(0.0, w - weights.wide_from) -
+           weights.far_too_wide * std::max(0.0, w - weights.far_wide_from) - weights.too_short * std::max(0.0, weights.short_from - h);
   };
 
   // A blob that the judge reads well enough as one digit is not cut: most digits stand alone,

@@ -451,11 +451,15 @@ std::vector<Blob> merge_pieces(std::vector<Blob> blobs, double height) {
         const cv::Rect widened(host.x - static_cast<int>(0.1 * height), host.y,
                                host.width + static_cast<int>(0.2 * height), host.height);
         const bool above_or_below = horizontal_overlap(piece, widened) >= piece.width / 2;
+        // A 5's flag, written as a stroke of its own, sets off rightwards from the top of the
+        // belly: a flat piece level with the host's top, from its right part on, a little apart.
+        const bool flag = piece.width >= 1.5 * piece.height && piece.y + piece.height <= host.y + 0.4 * host.height &&
+                          piece.x >= host.x + host.width / 3 && -horizontal_overlap(piece, host) <= 0.3 * height;
         // The pieces' union may be taller than a typical digit (a 5's bar above its belly) or
         // wider (a wide 5), but not by as much as two digits or two lines would make it.
         const bool digit_sized = both.height <= 1.5 * height && both.width <= 1.4 * std::max<double>(height, host.height);
         const bool close = vertical_gap(piece, host) <= 0.35 * height;
-        if (!(above_or_below && digit_sized && close)) continue;
+        if (!((above_or_below || flag) && digit_sized && close)) continue;
         const long growth = static_cast<long>(both.area()) - host.area();
         if (best == blobs.size() || growth < best_growth) best = j, best_growth = growth;
       }

@@ -98,6 +98,23 @@ TEST_SUITE("segment") {
     CHECK(remove_straight_lines(no_lines) == 0);
   }
 
+  TEST_CASE("a 5's flag written apart joins its belly, not the next digit") {
+    auto blobs = blobs_drawn([](cv::Mat& m) {
+      cv::line(m, {100, 50}, {98, 95}, cv::Scalar(255), 6);                     // the 5's stem
+      cv::ellipse(m, {116, 125}, {20, 32}, 0, -150, 150, cv::Scalar(255), 6);  // and belly, one stroke
+      cv::line(m, {142, 46}, {176, 42}, cv::Scalar(255), 6);                    // the flag, lifted off, right of it
+      cv::ellipse(m, {215, 110}, {24, 55}, 0, 0, 360, cv::Scalar(255), 6);      // a 0 close after it
+      cv::line(m, {255, 112}, {280, 112}, cv::Scalar(255), 6);                  // a dash, mid-height
+    });
+    REQUIRE(blobs.size() == 4);
+    const auto merged = merge_pieces(blobs, typical_height(blobs));
+    REQUIRE(merged.size() == 3);
+    const auto five = std::ranges::min_element(merged, {}, [](const Blob& b) { return b.box.x; });
+    CHECK(five->box.x + five->box.width >= 176);  // it has the flag
+    CHECK(five->box.y <= 42);
+    CHECK(std::ranges::count_if(merged, [](const Blob& b) { return b.box.width < 40 && b.box.height < 15; }) == 1);
+  }
+
   TEST_CASE("digits cropped tightly, bottoms on one base line, are not a rule") {
     // An "82": the 8's lower loop runs into the 2's foot, and together they span the picture.
     cv::Mat mask = cv::Mat::zeros(141, 130, CV_8U);
