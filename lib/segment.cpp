@@ -113,11 +113,21 @@ std::vector<Across> across(const cv::Mat& mask, const Segment& s, int samples) {
     const double t = static_cast<double>(i) / (samples + 1);
     const cv::Point p(static_cast<int>(std::lround(s.a.x + t * (s.b.x - s.a.x))),
                       static_cast<int>(std::lround(s.a.y + t * (s.b.y - s.a.y))));
-    if (!inside(p) || mask.at<std::uint8_t>(p) == 0) continue;
+    // A one-pixel line may pass a pixel beside the point: Hough's ends are that far off.
+    int shift = 0;
+    for (const int k : {0, 1, -1, 2, -2})
+      if (const cv::Point q = p + k * step; inside(q) && mask.at<std::uint8_t>(q) != 0) {
+        shift = k;
+        break;
+      } else if (k == -2) {
+        shift = limit;
+      }
+    if (shift == limit) continue;
+    const cv::Point on = p + shift * step;
     int after = 0, before = 0;
-    for (cv::Point q = p + step; inside(q) && mask.at<std::uint8_t>(q) && after < limit; q += step) ++after;
-    for (cv::Point q = p - step; inside(q) && mask.at<std::uint8_t>(q) && before < limit; q -= step) ++before;
-    out.push_back({t, 1 + after + before, (after - before) / 2.0});
+    for (cv::Point q = on + step; inside(q) && mask.at<std::uint8_t>(q) && after < limit; q += step) ++after;
+    for (cv::Point q = on - step; inside(q) && mask.at<std::uint8_t>(q) && before < limit; q -= step) ++before;
+    out.push_back({t, 1 + after + before, shift + (after - before) / 2.0});
   }
   return out;
 }
@@ -134,12 +144,12 @@ int line_thickness(const cv::Mat& mask, const Segment& s) { return median_run(ac
 
 // Whether a segment Hough found is a ruled line rather than strokes of digits that happen to
 // line up (the bottoms of an 8 and a 2 written on one base line, in a picture cropped tightly
-// around them): a rule is long for its thickness, and straight: where no digit crosses it, the
+// around them): a rule is long for its thickness (15 times), and straight: where no digit crosses it, the
 // middle of its ink lies on one straight line. A stroke's curve drifts off it.
 bool is_rule(const cv::Mat& mask, const Segment& s) {
   const auto samples = across(mask, s, 31);
   const int thickness = median_run(samples);
-  if (s.length() < 10.0 * thickness) return false;
+  if (s.length() < 15.0 * thickness) return false;
   // The middles where the ink is the line's own, fitted by least squares against position.
   double n = 0, st = 0, sm = 0, stt = 0, stm = 0;
   for (const auto& a : samples)
@@ -156,34 +166,81 @@ bool is_rule(const cv::Mat& mask, const Segment& s) {
 
 // Rules and grid lines span the page; a digit's stroke does not. A lone line must nearly cross
 // the whole picture, as a stroke of a tightly cropped "1" or "7" might reach most of the way.
+// Whether b lies on a's line (nearly parallel, its ends within `near` pixels of that line) and
+// follows on from a with at most `gap` pixels between them.
+bool continues(const Segment& a, const Segment& b, double near, double gap) {
+  const cv::Point2d d = cv::Point2d(a.b - a.a) * (1.0 / std::max(1e-9, a.length()));
+  const cv::Point2d n(-d.y, d.x);
+  const cv::Point2d b1(b.a - a.a), b2(b.b - a.a);
+  if (std::abs(n.dot(b1)) > near || std::abs(n.dot(b2)) > near) return false;
+  const double lo = std::min(d.dot(b1), d.dot(b2)), hi = std::max(d.dot(b1), d.dot(b2));
+  return lo - a.length() <= gap && -hi <= gap;
+}
+
+// The segment from the first to the last of a's and b's ends along a's direction.
+Segment spanning(const Segment& a, const Segment& b) {
+  const cv::Point2d d(a.b - a.a);
+  std::array<cv::Point, 4> ends{a.a, a.b, b.a, b.b};
+  const auto along = [&](const cv::Point& p) { return d.dot(cv::Point2d(p - a.a)); };
+  const auto [first, last] = std::ranges::minmax_element(ends, {}, along);
+  return {*first, *last, a.horizontal};
+}
+
+// Hough returns a long thin line that is slightly slanted as several pieces, each staying within
+// one bin of distance from the origin: the pieces of one line, end to end, are joined.
+std::vector<Segment> joined_pieces(std::vector<Segment> pieces, double gap) {
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (std::size_t i = 0; i < pieces.size() && !changed; ++i)
+      for (std::size_t j = i + 1; j < pieces.size() && !changed; ++j)
+        if (continues(pieces[i], pieces[j], 2.5, gap) || continues(pieces[j], pieces[i], 2.5, gap)) {
+          pieces[i] = pieces[i].length() >= pieces[j].length() ? spanning(pieces[i], pieces[j]) : spanning(pieces[j], pieces[i]);
+          pieces.erase(pieces.begin() + static_cast<std::ptrdiff_t>(j));
+          changed = true;
+        }
+  }
+  return pieces;
+}
+
 std::vector<Segment> page_lines(const cv::Mat& candidates) {
   std::vector<cv::Vec4i> found;
   const int shorter = std::min(candidates.cols, candidates.rows);
-  cv::HoughLinesP(candidates, found, 1, CV_PI / 360, std::max(20, shorter / 4), 0.4 * shorter,
-                  std::max(3, shorter / 40));
-  std::vector<Segment> lines[2];
+  const int gap = std::max(3, shorter / 40);
+  // Thickened, a thin line that is slightly slanted stays within one of Hough's bins for longer.
+  cv::Mat thick;
+  cv::dilate(candidates, thick, cv::Mat());
+  cv::HoughLinesP(thick, found, 1, CV_PI / 360, std::max(20, shorter / 4), 0.4 * shorter, gap);
+  std::vector<Segment> pieces[2];
   for (const auto& v : found) {
     Segment s{{v[0], v[1]}, {v[2], v[3]}};
     const double angle = std::abs(std::atan2(s.b.y - s.a.y, s.b.x - s.a.x)) * 180 / CV_PI;
     const double from_horizontal = std::min(angle, 180 - angle);
-    if (from_horizontal <= 15 && s.length() >= 0.5 * candidates.cols) {
-      if (!is_rule(candidates, s)) continue;
-      lines[0].push_back(s);
-    } else if (std::abs(angle - 90) <= 15 && s.length() >= 0.75 * candidates.rows) {
+    if (from_horizontal <= 15) {
+      pieces[0].push_back(s);
+    } else if (std::abs(angle - 90) <= 15) {
       s.horizontal = false;
-      if (!is_rule(candidates, s)) continue;
-      lines[1].push_back(s);
+      pieces[1].push_back(s);
     }
   }
+  std::vector<Segment> lines[2];
+  for (int o = 0; o < 2; ++o)
+    for (const auto& s : joined_pieces(pieces[o], gap))
+      if (s.length() >= (o == 0 ? 0.5 * candidates.cols : 0.75 * candidates.rows) && is_rule(candidates, s))
+        lines[o].push_back(s);
   std::vector<Segment> out;
   for (int o = 0; o < 2; ++o) {
     const double extent = o == 0 ? candidates.cols : candidates.rows;
-    // Several parallel segments from one thick line count once: distinct lines are apart.
+    // Several parallel segments from one thick line count once: distinct lines are further apart
+    // than the thickest is thick.
     std::vector<double> offsets;
-    for (const auto& s : lines[o]) offsets.push_back(o == 0 ? (s.a.y + s.b.y) / 2.0 : (s.a.x + s.b.x) / 2.0);
+    int thickest = 0;
+    for (const auto& s : lines[o]) {
+      offsets.push_back(o == 0 ? (s.a.y + s.b.y) / 2.0 : (s.a.x + s.b.x) / 2.0);
+      thickest = std::max(thickest, line_thickness(candidates, s));
+    }
     std::ranges::sort(offsets);
     int distinct = offsets.empty() ? 0 : 1;
-    for (std::size_t i = 1; i < offsets.size(); ++i) distinct += offsets[i] - offsets[i - 1] > 6 ? 1 : 0;
+    for (std::size_t i = 1; i < offsets.size(); ++i) distinct += offsets[i] - offsets[i - 1] > std::max(6, thickest + 3) ? 1 : 0;
     for (const auto& s : lines[o])
       if (distinct >= 2 || s.length() >= 0.9 * extent) out.push_back(s);
   }
