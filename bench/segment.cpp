@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
   std::string model_path;
   bool no_judge = false;
   int rounds = 3;
-  std::vector<std::string> kinds{"clean", "touching", "photo", "multiline", "ruled", "grid", "inverted", "canvas"};
+  std::vector<std::string> kinds{"clean", "touching", "photo", "multiline", "ruled", "grid", "inverted", "canvas", "desk"};
   app.add_option("--mnist", mnist, "MNIST directory")->option_text("DIR");
   app.add_option("--count", count, "Images per class");
   app.add_option("--seed", seed, "Generator seed");

@@ -319,6 +319,87 @@ Crop digit_crop(const cv::Mat& ink, const Blob& blob) {
 
 // --- step 2 --------------------------------------------------------------------------------------
 
+namespace {
+
+// The outline of the sheet that is brighter than `level` in `smooth`, when that region is one:
+// most of the picture, convex (its writing inside filled in), a polygon of four corners or a few
+// more where the frame cuts it, running out of the frame on two sides at most (light falling
+// across a sheet from one side leaves a lit part running out of it on three), with enough
+// around it to matter.
+std::optional<std::vector<cv::Point>> sheet_above(const cv::Mat& smooth, double level) {
+  std::vector<std::vector<cv::Point>> outlines;
+  cv::findContours(smooth > level, outlines, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+  if (outlines.empty()) return std::nullopt;
+  const auto& outline = *std::ranges::max_element(outlines, {}, [](const auto& c) { return cv::contourArea(c); });
+  std::vector<cv::Point> hull;
+  cv::convexHull(outline, hull);
+  const double image_area = static_cast<double>(smooth.total());
+  const double hull_area = cv::contourArea(hull);
+  if (hull_area < 0.2 * image_area || hull_area > 0.97 * image_area) return std::nullopt;
+  if (cv::contourArea(outline) < 0.9 * hull_area) return std::nullopt;
+  std::vector<cv::Point> corners;
+  cv::approxPolyDP(hull, corners, 0.03 * cv::arcLength(hull, true), true);
+  if (corners.size() < 4 || corners.size() > 8) return std::nullopt;
+  std::array<bool, 4> sides{};
+  for (const auto& p : hull) {
+    sides[0] = sides[0] || p.x <= 1;
+    sides[1] = sides[1] || p.y <= 1;
+    sides[2] = sides[2] || p.x >= smooth.cols - 2;
+    sides[3] = sides[3] || p.y >= smooth.rows - 2;
+  }
+  if (std::ranges::count(sides, true) > 2) return std::nullopt;
+  return hull;
+}
+
+// The sheet within `hull` (in `small`, and `smooth` that blurred) as a mask, and its paper's
+// level, if around it lies a desk: much darker than the paper, across a sharp edge. Not a shadow
+// or the fall of the light across the sheet, which stay paper (the ink map takes them out).
+std::optional<std::pair<cv::Mat, double>> sheet_on_desk(const cv::Mat& small, const cv::Mat& smooth,
+                                                        const std::vector<cv::Point>& hull) {
+  cv::Mat page = cv::Mat::zeros(small.size(), CV_8U);
+  cv::fillConvexPoly(page, hull, cv::Scalar(255));
+  const double paper = cv::mean(smooth, page)[0];
+  if (cv::mean(smooth, ~page)[0] > 0.7 * paper) return std::nullopt;
+  const cv::Mat near = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(7, 7));
+  cv::Mat shrunk, grown;
+  cv::erode(page, shrunk, near);
+  cv::dilate(page, grown, near);
+  const double edge_inside = cv::mean(small, page & ~shrunk)[0], edge_outside = cv::mean(small, grown & ~page)[0];
+  if (edge_inside - edge_outside < 0.25 * paper) return std::nullopt;
+  return std::pair{page, paper};
+}
+
+}  // namespace
+
+cv::Mat isolate_page(const cv::Mat& gray) {
+  // A desk shows on two sides of the frame at least, darker than the middle of the picture; most
+  // pictures (scans, crops, drawings) are done with at this glance.
+  const double middle = cv::mean(gray(cv::Rect(gray.cols / 4, gray.rows / 4, gray.cols / 2, gray.rows / 2)))[0];
+  const std::array<cv::Rect, 4> edges{cv::Rect(0, 0, gray.cols, 1), cv::Rect(0, gray.rows - 1, gray.cols, 1),
+                                      cv::Rect(0, 0, 1, gray.rows), cv::Rect(gray.cols - 1, 0, 1, gray.rows)};
+  if (std::ranges::count_if(edges, [&](const cv::Rect& e) { return cv::mean(gray(e))[0] < 0.85 * middle; }) < 2)
+    return gray;
+  // The sheet is looked for at about 256 px: its outline, not its writing, matters.
+  const int longer = std::max(gray.cols, gray.rows);
+  const cv::Mat small = shrink(gray, std::max(1, longer / 256));
+  cv::Mat smooth, scratch;
+  cv::GaussianBlur(small, smooth, cv::Size(5, 5), 0);
+  const double otsu = cv::threshold(smooth, scratch, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
+  const auto hull = sheet_above(smooth, otsu);
+  if (!hull) return gray;
+  const auto sheet = sheet_on_desk(small, smooth, *hull);
+  if (!sheet) return gray;
+  // Everything but the sheet, a little inside its edge (shaded, and bent in a photo), becomes
+  // paper at the sheet's level.
+  const auto& [page, paper] = *sheet;
+  cv::Mat inside;
+  cv::erode(page, inside, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(5, 5)));
+  cv::resize(inside, inside, gray.size(), 0, 0, cv::INTER_NEAREST);
+  cv::Mat out(gray.size(), CV_8U, cv::Scalar(cv::saturate_cast<std::uint8_t>(paper)));
+  gray.copyTo(out, inside);
+  return out;
+}
+
 bool is_light_on_dark(const cv::Mat& gray) {
   const int shorter = std::min(gray.cols, gray.rows);
   // About 75 px on the shorter side: strokes are fainter there but still lean the same way.
@@ -602,9 +683,12 @@ ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Re
   record.width = gray.cols;
   record.height = gray.rows;
   const Working working = to_working_resolution(gray, options.working_side);
-  const bool light_on_dark = options.polarity == Polarity::automatic ? is_light_on_dark(working.image)
+  // A sheet photographed on a desk: the desk is no part of the writing (and, darker than the
+  // sheet, would pass for the picture's background and the sheet for ink).
+  const cv::Mat picture = options.polarity == Polarity::light_on_dark ? working.image : isolate_page(working.image);
+  const bool light_on_dark = options.polarity == Polarity::automatic ? is_light_on_dark(picture)
                                                                      : options.polarity == Polarity::light_on_dark;
-  const cv::Mat ink = ink_map(working.image, light_on_dark);
+  const cv::Mat ink = ink_map(picture, light_on_dark);
   std::vector<Blob> blobs;
   cv::Mat mask = binarise(ink, &blobs);
   // A dense grid can hide some of its lines from the first search (the strongest are found

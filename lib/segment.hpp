@@ -27,6 +27,11 @@ struct SegmentOptions {
 
 // --- step 2: background and polarity ------------------------------------------------------------
 
+// A sheet photographed on a darker desk, with the desk painted over in the sheet's paper tone,
+// so that the desk is neither the background the writing is judged against nor ink. The picture
+// itself when no such sheet is found (a scan, a crop, a drawing, a sheet filling the frame).
+cv::Mat isolate_page(const cv::Mat& gray);
+
 // True when the ink is lighter than its surroundings (chalk on a board, white pen on black).
 // Judged against a local background, so a lighting gradient does not decide it.
 bool is_light_on_dark(const cv::Mat& gray);

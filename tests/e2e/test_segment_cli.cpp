@@ -96,6 +96,7 @@ TEST_SUITE("segment-cli") {
   TEST_CASE("grid paper is segmented") { CHECK(share_right("grid", 60) >= 0.75); }
   TEST_CASE("light ink on dark is segmented") { CHECK(share_right("inverted", 60) >= 0.93); }
   TEST_CASE("transparent canvas drawings are segmented") { CHECK(share_right("canvas", 60) >= 0.93); }
+  TEST_CASE("a sheet photographed on a desk is segmented") { CHECK(share_right("desk", 60) >= 0.7); }
 
   TEST_CASE("bad inputs give error records and the batch goes on") {
     const TempDir tmp;

@@ -23,7 +23,10 @@ namespace {
 using digits::Error;
 namespace fs = std::filesystem;
 
-const std::vector<std::string> classes{"clean", "touching", "photo", "multiline", "ruled", "grid", "inverted", "canvas"};
+const std::vector<std::string> classes{"clean", "touching", "photo", "multiline", "ruled", "grid", "inverted", "canvas", "desk"};
+
+// A photo of a sheet on a desk is a photo of the sheet with the desk around it.
+bool photo_like(const std::string& kind) { return kind == "photo" || kind == "desk"; }
 
 struct Options {
   std::string mnist;
@@ -129,7 +132,7 @@ Scene layout(const Options& o, const digits::Split& test, Random& rnd) {
   Scene s;
   const std::string& k = o.kind;
   const int lines = k == "multiline" ? rnd.integer(2, 4) : (k == "ruled" || k == "grid") ? rnd.integer(1, 3) : 1;
-  const double lo = k == "photo" ? 25 : k == "touching" ? 20 : 15, hi = k == "canvas" ? 120 : 150;
+  const double lo = photo_like(k) ? 25 : k == "touching" ? 20 : 15, hi = k == "canvas" ? 120 : 150;
   s.height = o.height > 0 ? rnd.uniform(0.3, 0.55) * o.height : std::exp(rnd.uniform(std::log(lo), std::log(hi)));
   const double h = s.height;
   s.pitch = h * rnd.uniform(1.5, 2.1);
@@ -143,7 +146,7 @@ Scene layout(const Options& o, const digits::Split& test, Random& rnd) {
                   : k == "touching" ? rnd.integer(2, 6)
                   : k == "multiline" ? rnd.integer(1, 7)
                                      : rnd.integer(1, 10);
-    const double slope = k == "photo" ? rnd.uniform(-0.05, 0.05) : 0;
+    const double slope = photo_like(k) ? rnd.uniform(-0.05, 0.05) : 0;
     double x = margin_x + (k == "multiline" ? rnd.uniform(0, 2 * h) : 0);
     const double base = s.top + line * s.pitch + h;  // baseline
     const std::size_t first = s.digits.size();
@@ -154,7 +157,7 @@ Scene layout(const Options& o, const digits::Split& test, Random& rnd) {
       const std::size_t index = pick(rnd.engine());
       d.label = test.labels.labels[index];
       const double dh = h * rnd.uniform(0.88, 1.12);
-      const int weight = k == "photo" ? rnd.integer(-1, 1) : 0;
+      const int weight = photo_like(k) ? rnd.integer(-1, 1) : 0;
       d.patch = digit_patch(test, index, dh, weight);
       d.line = line;
       const double y = base - d.patch.rows + rnd.normal(0.04 * h) + slope * (x - margin_x);
@@ -164,7 +167,7 @@ Scene layout(const Options& o, const digits::Split& test, Random& rnd) {
         if (touch) {
           x = touching_x(prev, d.patch, y) - rnd.uniform(0, 0.06 * h);
         } else {
-          const double gap_lo = k == "photo" ? 0.18 : 0.1;
+          const double gap_lo = photo_like(k) ? 0.18 : 0.1;
           x = prev.at.x + prev.patch.cols + h * rnd.uniform(gap_lo, o.width > 0 ? 0.3 : 0.8);
         }
       }
@@ -240,7 +243,7 @@ cv::Mat lines_layer(const Scene& s, const std::string& kind, Random& rnd, cv::Si
 // Paper and ink colours, lighting, blur, noise: the picture a phone or scanner would give.
 cv::Mat compose(const Options& o, const cv::Mat& ink, const cv::Mat& rules, Random& rnd) {
   const std::string& k = o.kind;
-  const bool photo = k == "photo";
+  const bool photo = photo_like(k);
   cv::Vec3f paper(255, 255, 255), pen(0, 0, 0), rule_colour(200, 170, 140);
   if (photo || k == "ruled" || k == "grid") {
     const double base = rnd.uniform(185, 250);
@@ -293,12 +296,45 @@ cv::Mat compose(const Options& o, const cv::Mat& ink, const cv::Mat& rules, Rand
   return bytes;
 }
 
+// The sheet on a desk (dark wood or a grey table, with some grain) that shows on two to four
+// sides, the sheet casting a soft shadow on it. `offset` receives where the sheet's corner lies.
+cv::Mat on_desk(const cv::Mat& sheet, Random& rnd, cv::Point& offset) {
+  const auto margin = [&](int side) { return rnd.chance(0.2) ? 0 : static_cast<int>(rnd.uniform(0.06, 0.3) * side); };
+  int left = margin(sheet.cols), right = margin(sheet.cols), top = margin(sheet.rows), bottom = margin(sheet.rows);
+  if (left + right == 0) left = sheet.cols / 10;
+  if (top + bottom == 0) bottom = sheet.rows / 10;
+  const cv::Size size(sheet.cols + left + right, sheet.rows + top + bottom);
+  const double tone = rnd.uniform(40, 150);
+  const bool wood = rnd.chance(0.6);
+  const cv::Scalar colour = wood ? cv::Scalar(tone * 0.45, tone * 0.7, tone) : cv::Scalar(tone, tone, tone * 1.05);
+  // Grain: noise stretched along the boards.
+  cv::Mat grain(std::max(2, size.height / 4), std::max(2, size.width / 40), CV_32F);
+  cv::randn(grain, 0, wood ? 0.12 : 0.04);
+  cv::resize(grain, grain, size, 0, 0, cv::INTER_CUBIC);
+  cv::Mat desk(size, CV_32FC3, colour);
+  std::vector<cv::Mat> planes;
+  cv::split(desk, planes);
+  for (auto& plane : planes) plane = plane.mul(1 + grain);
+  cv::merge(planes, desk);
+  cv::Mat shade(size, CV_32F, cv::Scalar(0));
+  const cv::Point cast(static_cast<int>(rnd.uniform(2, 10)), static_cast<int>(rnd.uniform(2, 10)));
+  shade(cv::Rect(cv::Point(left, top) + cast, sheet.size()) & cv::Rect(cv::Point(0, 0), size)).setTo(0.35);
+  cv::GaussianBlur(shade, shade, cv::Size(0, 0), 6);
+  cv::cvtColor(1 - shade, shade, cv::COLOR_GRAY2BGR);
+  desk = desk.mul(shade);
+  cv::Mat out;
+  desk.convertTo(out, CV_8UC3);
+  sheet.copyTo(out(cv::Rect(left, top, sheet.cols, sheet.rows)));
+  offset = {left, top};
+  return out;
+}
+
 nlohmann::ordered_json make_image(const Options& o, const digits::Split& test, int index, const fs::path& dir) {
   const auto class_id = static_cast<std::uint64_t>(std::ranges::find(classes, o.kind) - classes.begin());
   Random rnd(o.seed * 1'000'003ULL + class_id * 7919ULL + static_cast<std::uint64_t>(index) * 104'729ULL);
   Scene scene = layout(o, test, rnd);
-  const bool rotate = o.kind == "photo" || o.kind == "ruled" || o.kind == "grid";
-  const double max_angle = o.kind == "photo" ? 10 : 3;
+  const bool rotate = photo_like(o.kind) || o.kind == "ruled" || o.kind == "grid";
+  const double max_angle = photo_like(o.kind) ? 10 : 3;
   const double angle = rotate ? rnd.uniform(-max_angle, max_angle) : 0;
   // Rotate about the centre, enlarging the picture so nothing is cut off.
   const cv::Point2f centre(scene.size.width / 2.0f, scene.size.height / 2.0f);
@@ -323,7 +359,9 @@ nlohmann::ordered_json make_image(const Options& o, const digits::Split& test, i
     cv::warpAffine(layer, rules, mm, size, cv::INTER_LINEAR, cv::BORDER_CONSTANT, 0);
   }
   cv::Mat picture = compose(o, ink, rules, rnd);
-  std::string name = fmt::format("{}-{:05d}.{}", o.kind, index, o.kind == "photo" ? "jpg" : "png");
+  cv::Point offset(0, 0);  // of the sheet in the picture
+  if (o.kind == "desk") picture = on_desk(picture, rnd, offset);
+  std::string name = fmt::format("{}-{:05d}.{}", o.kind, index, photo_like(o.kind) ? "jpg" : "png");
   std::vector<std::uint8_t> bytes;
   if (o.kind == "canvas") {
     // A web canvas: black strokes on a transparent background.
@@ -332,7 +370,7 @@ nlohmann::ordered_json make_image(const Options& o, const digits::Split& test, i
     ink.convertTo(planes[3], CV_8U, 255);
     cv::merge(planes, bgra);
     cv::imencode(".png", bgra, bytes);
-  } else if (o.kind == "photo") {
+  } else if (photo_like(o.kind)) {
     cv::imencode(".jpg", picture, bytes, {cv::IMWRITE_JPEG_QUALITY, rnd.integer(50, 90)});
   } else {
     cv::imencode(".png", picture, bytes);
@@ -343,12 +381,12 @@ nlohmann::ordered_json make_image(const Options& o, const digits::Split& test, i
   std::ranges::stable_sort(scene.digits, [](const Digit& a, const Digit& b) {
     return a.line != b.line ? a.line < b.line : a.at.x < b.at.x;
   });
-  nlohmann::ordered_json truth{{"image", name}, {"class", o.kind}, {"width", size.width}, {"height", size.height}};
+  nlohmann::ordered_json truth{{"image", name}, {"class", o.kind}, {"width", picture.cols}, {"height", picture.rows}};
   std::string text;
   auto boxes = nlohmann::ordered_json::array(), line_numbers = nlohmann::ordered_json::array();
   for (const auto& d : scene.digits) {
     text += static_cast<char>('0' + d.label);
-    boxes.push_back({d.truth.x, d.truth.y, d.truth.width, d.truth.height});
+    boxes.push_back({d.truth.x + offset.x, d.truth.y + offset.y, d.truth.width, d.truth.height});
     line_numbers.push_back(d.line);
   }
   truth["text"] = text;

@@ -48,6 +48,28 @@ TEST_SUITE("segment") {
     CHECK(is_light_on_dark(page("305", true)));
   }
 
+  TEST_CASE("a sheet on a desk is told from the desk but a shadow across paper is not a desk") {
+    cv::Mat desk(360, 640, CV_8U);
+    cv::randn(desk, 75, 12);
+    const cv::Rect sheet(110, 70, 420, 210);
+    desk(sheet).setTo(232);
+    cv::putText(desk, "305", {150, 230}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(30), 10);
+    const cv::Mat isolated = isolate_page(desk);
+    // The desk is paper now; the sheet and its writing are as they were.
+    CHECK(isolated.at<std::uint8_t>(10, 10) > 200);
+    CHECK(isolated.at<std::uint8_t>(350, 630) > 200);
+    CHECK(cv::countNonZero(isolated(sheet - cv::Point(-8, -8) - cv::Size(16, 16)) !=
+                           desk(sheet - cv::Point(-8, -8) - cv::Size(16, 16))) == 0);
+    const auto record = segment_image(desk);
+    CHECK(record.digits.size() == 3);
+    // Without a desk the picture is left alone: a scan, and a sheet half in shadow.
+    const cv::Mat scan = page("305");
+    CHECK(cv::countNonZero(isolate_page(scan) != scan) == 0);
+    cv::Mat shadowed = page("305");
+    shadowed.colRange(350, 600) *= 0.5;
+    CHECK(cv::countNonZero(isolate_page(shadowed) != shadowed) == 0);
+  }
+
   TEST_CASE("the ink map takes the lighting out") {
     const cv::Mat img = page("7");
     const cv::Mat ink = ink_map(img, false);
@@ -98,7 +120,7 @@ TEST_SUITE("segment") {
     CHECK(remove_straight_lines(no_lines) == 0);
   }
 
-  TEST_CASE("a 5's flag written apart joins its belly, not the next digit") {
+  TEST_CASE("a 5 whose flag is written apart gets it back and the next digit does not") {
     auto blobs = blobs_drawn([](cv::Mat& m) {
       cv::line(m, {100, 50}, {98, 95}, cv::Scalar(255), 6);                     // the 5's stem
       cv::ellipse(m, {116, 125}, {20, 32}, 0, -150, 150, cv::Scalar(255), 6);  // and belly, one stroke
@@ -133,7 +155,7 @@ TEST_SUITE("segment") {
     }
   }
 
-  TEST_CASE("digits cropped tightly, bottoms on one base line, are not a rule") {
+  TEST_CASE("digits cropped tightly with bottoms on one base line are not a rule") {
     // An "82": the 8's lower loop runs into the 2's foot, and together they span the picture.
     cv::Mat mask = cv::Mat::zeros(141, 130, CV_8U);
     cv::circle(mask, {45, 45}, 17, cv::Scalar(255), 8);
