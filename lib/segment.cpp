@@ -321,19 +321,19 @@ Crop digit_crop(const cv::Mat& ink, const Blob& blob) {
 
 namespace {
 
-// The outline of the sheet that is brighter than `level` in `smooth`, when that region is one:
+// The outline of the sheet that is the largest region of `bright`, when that region is one:
 // most of the picture, convex (its writing inside filled in), a polygon of four corners or a few
 // more where the frame cuts it, running out of the frame on two sides at most (light falling
 // across a sheet from one side leaves a lit part running out of it on three), with enough
 // around it to matter.
-std::optional<std::vector<cv::Point>> sheet_above(const cv::Mat& smooth, double level) {
+std::optional<std::vector<cv::Point>> sheet_in(const cv::Mat& bright) {
   std::vector<std::vector<cv::Point>> outlines;
-  cv::findContours(smooth > level, outlines, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+  cv::findContours(bright, outlines, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
   if (outlines.empty()) return std::nullopt;
   const auto& outline = *std::ranges::max_element(outlines, {}, [](const auto& c) { return cv::contourArea(c); });
   std::vector<cv::Point> hull;
   cv::convexHull(outline, hull);
-  const double image_area = static_cast<double>(smooth.total());
+  const double image_area = static_cast<double>(bright.total());
   const double hull_area = cv::contourArea(hull);
   if (hull_area < 0.2 * image_area || hull_area > 0.97 * image_area) return std::nullopt;
   if (cv::contourArea(outline) < 0.9 * hull_area) return std::nullopt;
@@ -344,18 +344,19 @@ std::optional<std::vector<cv::Point>> sheet_above(const cv::Mat& smooth, double 
   for (const auto& p : hull) {
     sides[0] = sides[0] || p.x <= 1;
     sides[1] = sides[1] || p.y <= 1;
-    sides[2] = sides[2] || p.x >= smooth.cols - 2;
-    sides[3] = sides[3] || p.y >= smooth.rows - 2;
+    sides[2] = sides[2] || p.x >= bright.cols - 2;
+    sides[3] = sides[3] || p.y >= bright.rows - 2;
   }
   if (std::ranges::count(sides, true) > 2) return std::nullopt;
   return hull;
 }
 
 // The sheet within `hull` (in `small`, and `smooth` that blurred) as a mask, and its paper's
-// level, if around it lies a desk: much darker than the paper, across a sharp edge. Not a shadow
-// or the fall of the light across the sheet, which stay paper (the ink map takes them out).
+// level, if around it lies a desk: much darker than the paper, across a sharp edge (`sharp`; a
+// sheet grown into its own shadow has one soft side). Not a shadow or the fall of the light
+// across the sheet, which stay paper (the ink map takes them out).
 std::optional<std::pair<cv::Mat, double>> sheet_on_desk(const cv::Mat& small, const cv::Mat& smooth,
-                                                        const std::vector<cv::Point>& hull) {
+                                                        const std::vector<cv::Point>& hull, bool sharp = true) {
   cv::Mat page = cv::Mat::zeros(small.size(), CV_8U);
   cv::fillConvexPoly(page, hull, cv::Scalar(255));
   const double paper = cv::mean(smooth, page)[0];
@@ -365,8 +366,43 @@ std::optional<std::pair<cv::Mat, double>> sheet_on_desk(const cv::Mat& small, co
   cv::erode(page, shrunk, near);
   cv::dilate(page, grown, near);
   const double edge_inside = cv::mean(small, page & ~shrunk)[0], edge_outside = cv::mean(small, grown & ~page)[0];
-  if (edge_inside - edge_outside < 0.25 * paper) return std::nullopt;
+  if (sharp && edge_inside - edge_outside < 0.25 * paper) return std::nullopt;
   return std::pair{page, paper};
+}
+
+// Where the sheet found in `page` (outline `hull`, paper at `paper`) may grow when a side of its
+// outline is no sharp step down to the desk but the edge of a shadow across the sheet: anywhere
+// but beyond its sharp sides (along which the desk's lighter grain lies). None without such a side.
+std::optional<cv::Mat> past_soft_sides(const cv::Mat& small, const cv::Mat& page, double paper,
+                                       const std::vector<cv::Point>& hull) {
+  cv::Mat allowed(small.size(), CV_8U, cv::Scalar(255));
+  bool soft = false;
+  std::vector<cv::Point> corners;
+  cv::approxPolyDP(hull, corners, 0.03 * cv::arcLength(hull, true), true);
+  const double far = 4.0 * (small.cols + small.rows);
+  for (std::size_t i = 0; i < corners.size(); ++i) {
+    const cv::Point2d a = corners[i], b = corners[(i + 1) % corners.size()];
+    const double length = cv::norm(b - a);
+    if (length < 4) continue;
+    const cv::Point2d along = (b - a) * (1.0 / length);
+    cv::Point2d out(along.y, -along.x);
+    const cv::Point2d mid = (a + b) * 0.5;
+    const cv::Point probe(static_cast<int>(mid.x + 4 * out.x), static_cast<int>(mid.y + 4 * out.y));
+    if (cv::Rect(cv::Point(0, 0), small.size()).contains(probe) && page.at<std::uint8_t>(probe) != 0) out = -out;
+    // The light a few pixels either side of the side.
+    cv::Mat inner = cv::Mat::zeros(small.size(), CV_8U), outer = inner.clone();
+    cv::line(inner, a - out * 4.0, b - out * 4.0, cv::Scalar(255), 3);
+    cv::line(outer, a + out * 4.0, b + out * 4.0, cv::Scalar(255), 3);
+    if (cv::countNonZero(outer) == 0) continue;  // the frame's edge
+    if (cv::mean(small, inner)[0] - cv::mean(small, outer)[0] < 0.25 * paper) {
+      soft = true;
+      continue;
+    }
+    const std::vector<cv::Point> beyond{a - along * far, b + along * far, b + along * far + out * far, a - along * far + out * far};
+    cv::fillConvexPoly(allowed, beyond, cv::Scalar(0));
+  }
+  if (!soft) return std::nullopt;
+  return allowed;
 }
 
 }  // namespace
@@ -385,10 +421,22 @@ cv::Mat isolate_page(const cv::Mat& gray) {
   cv::Mat smooth, scratch;
   cv::GaussianBlur(small, smooth, cv::Size(5, 5), 0);
   const double otsu = cv::threshold(smooth, scratch, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
-  const auto hull = sheet_above(smooth, otsu);
+  const auto hull = sheet_in(smooth > otsu);
   if (!hull) return gray;
-  const auto sheet = sheet_on_desk(small, smooth, *hull);
+  auto sheet = sheet_on_desk(small, smooth, *hull);
   if (!sheet) return gray;
+  // A shadow across the sheet leaves its shaded part below Otsu's level: lower the level, beyond
+  // the shadow's edge only, while the region stays a sheet on a desk.
+  if (const auto allowed = past_soft_sides(small, sheet->first, sheet->second, *hull)) {
+    const double below = cv::mean(smooth, smooth <= otsu)[0];
+    for (double level = otsu - 8; level > below; level -= 8) {
+      const auto lower = sheet_in((smooth > level) & *allowed);
+      if (!lower) break;
+      auto grown = sheet_on_desk(small, smooth, *lower, false);
+      if (!grown) break;
+      sheet = std::move(grown);
+    }
+  }
   // Everything but the sheet, a little inside its edge (shaded, and bent in a photo), becomes
   // paper at the sheet's level.
   const auto& [page, paper] = *sheet;

@@ -70,6 +70,23 @@ TEST_SUITE("segment") {
     CHECK(cv::countNonZero(isolate_page(shadowed) != shadowed) == 0);
   }
 
+  TEST_CASE("a sheet on a desk half in shadow keeps its shadowed half") {
+    cv::Mat desk(360, 640, CV_8U);
+    cv::randn(desk, 70, 10);
+    const cv::Rect sheet(110, 70, 420, 210);
+    cv::Mat paper(sheet.size(), CV_32F);
+    for (int x = 0; x < paper.cols; ++x)  // lit, then a shadow from x = 280 with a soft edge
+      paper.col(x).setTo(232.0 * (1 - 0.4 / (1 + std::exp(-(x - 280) / 6.0))));
+    paper.convertTo(desk(sheet), CV_8U);
+    cv::putText(desk, "30", {140, 230}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(30), 10);
+    cv::putText(desk, "5", {420, 230}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(20), 10);
+    const cv::Mat isolated = isolate_page(desk);
+    CHECK(isolated.at<std::uint8_t>(10, 10) > 120);  // the desk is painted over
+    const cv::Rect shadowed(400, 90, 110, 170);
+    CHECK(cv::countNonZero(isolated(shadowed) != desk(shadowed)) == 0);
+    CHECK(segment_image(desk).digits.size() == 3);
+  }
+
   TEST_CASE("the ink map takes the lighting out") {
     const cv::Mat img = page("7");
     const cv::Mat ink = ink_map(img, false);
