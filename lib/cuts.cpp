@@ -119,13 +119,16 @@ double mean_x(const Seam& s) {
   return sum / static_cast<double>(s.x.size());
 }
 
-// Narrower ink is one digit (or part of one): two digits side by side are wider.
-bool may_hold_two(const Blob& blob, double height) { return blob.box.width >= 0.7 * std::max<double>(blob.box.height, height); }
+// Narrower ink is one digit (or part of one): two digits side by side are wider. Unless the
+// judge doubts it is one digit (`doubted`): two 1s, or a 1 and a 7, leaning together are narrow.
+bool may_hold_two(const Blob& blob, double height, bool doubted = false) {
+  return blob.box.width >= (doubted ? 0.3 : 0.7) * std::max<double>(blob.box.height, height);
+}
 
 }  // namespace
 
-std::vector<Seam> candidate_seams(const Blob& blob, double height, const cv::Mat& ink) {
-  if (!may_hold_two(blob, height)) return {};
+std::vector<Seam> candidate_seams(const Blob& blob, double height, const cv::Mat& ink, bool doubted) {
+  if (!may_hold_two(blob, height, doubted)) return {};
   const double full_ref = std::max<double>(blob.box.height, height);
   // How much ink each pixel of the blob holds (0-255): where strokes merely touch, the ink map
   // is fainter than in a stroke, so a seam through the junction costs less than one through a
@@ -233,6 +236,7 @@ struct Weights {
   double too_short = 6.0;      // per digit height below short_from: a fragment, not a digit
   double short_from = 0.8;
   double per_digit = 1.0;      // some doubt about every extra digit: a cut must buy a clearly better reading
+  double narrow_doubt = -4.0;  // ink too narrow for two digits side by side is cut only when read this badly
   // Blobs further apart (in digit heights) are never one digit: pieces of a broken stroke nearly
   // touch, and judging every pair of neighbours would double the work on clean writing.
   double max_gap = 0.12;
@@ -292,7 +296,7 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
     std::vector<std::size_t> asked;
     std::vector<Crop> crops;
     for (std::size_t s = 0; s < n; ++s)
-      if (may_hold_two(line[s], height)) {
+      if (may_hold_two(line[s], height, true)) {
         line[s].crop = digit_crop(ink, line[s]);
         crops.push_back(*line[s].crop);
         asked.push_back(s);
@@ -307,7 +311,10 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
   std::vector<std::size_t> first(n + 1);  // each blob's left edge among the nodes
   std::vector<double> min_ink(n);
   for (std::size_t s = 0; s < n; ++s) {
-    if (!whole[s] || *whole[s] + shape(line[s]) < keeps_whole) seams[s] = candidate_seams(line[s], height, ink);
+    if (!whole[s])
+      seams[s] = candidate_seams(line[s], height, ink);
+    else if (*whole[s] + shape(line[s]) < (may_hold_two(line[s], height) ? keeps_whole : weights.narrow_doubt))
+      seams[s] = candidate_seams(line[s], height, ink, true);
     first[s] = nodes.size();
     nodes.push_back({s, nullptr});
     for (const auto& seam : seams[s]) nodes.push_back({s, &seam});

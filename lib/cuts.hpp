@@ -21,9 +21,10 @@ struct Seam {
 
 // The places where `blob` could hold two digits side by side: cheap seams crossing few strokes,
 // left to right (by their mean column), each running apart from the cheaper ones though it may
-// cross them. None for a blob narrower than two digits of the line (`height`) could be. With
-// `ink` (the ink map the blob was found in) a seam pays for the ink it cuts, not only the mask.
-std::vector<Seam> candidate_seams(const Blob& blob, double height, const cv::Mat& ink = {});
+// cross them. None for a blob narrower than two digits of the line (`height`) could be, or,
+// when `doubted` (the classifier reads it as no one digit), than two leaning together could be.
+// With `ink` (the ink map the blob was found in) a seam pays for the ink it cuts, not only the mask.
+std::vector<Seam> candidate_seams(const Blob& blob, double height, const cv::Mat& ink = {}, bool doubted = false);
 
 // The parts of `blob` between consecutive seams (which must not cross), each shrunk to its ink.
 // A part without ink is left out.

@@ -267,6 +267,27 @@ TEST_SUITE("segment") {
     for (int k = 0; k < 5; ++k) CHECK(std::abs(digits[static_cast<std::size_t>(k)].box.x - (60 + 84 * k - 42)) <= 8);
   }
 
+  TEST_CASE("two 1s leaning together are parted though narrower than two digits side by side") {
+    // Their ink is half as wide as a digit is tall: too narrow to hold two digits side by side,
+    // but the judge reads it as no one digit.
+    auto line = blobs_drawn([](cv::Mat& m) {
+      cv::line(m, {100, 60}, {74, 200}, cv::Scalar(255), 9);
+      cv::line(m, {126, 64}, {90, 196}, cv::Scalar(255), 9);
+      cv::line(m, {84, 150}, {98, 150}, cv::Scalar(255), 5);  // where they touch
+      cv::line(m, {260, 60}, {240, 200}, cv::Scalar(255), 9);  // a 1 alone
+    });
+    REQUIRE(line.size() == 2);
+    CHECK(line[0].box.width < 0.7 * line[0].box.height);
+    cv::Mat ink = cv::Mat::zeros(300, 400, CV_8U);
+    for (const auto& b : line) ink(b.box) |= b.mask;
+    Recogniser judge(load_model(test::source_dir / "models/digits-cnn.model"));
+    const auto digits = read_line(line, ink, &judge);
+    REQUIRE(digits.size() == 3);
+    CHECK(digits[0].box.br().x <= 108);
+    CHECK(digits[1].box.x >= 84);
+    CHECK(read_line(line, ink, nullptr).size() == 2);  // shape alone never cuts ink that narrow
+  }
+
   TEST_CASE("overlapping digits are parted where their strokes cross") {
     // Two rings whose boxes overlap by a sixth of their width: every cut between them crosses
     // both where the rings intersect, none is the cheapest path overall.
