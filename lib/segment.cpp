@@ -426,14 +426,15 @@ cv::Mat isolate_page(const cv::Mat& gray) {
   auto sheet = sheet_on_desk(small, smooth, *hull);
   if (!sheet) return gray;
   // A shadow across the sheet leaves its shaded part below Otsu's level: lower the level, beyond
-  // the shadow's edge only, while the region stays a sheet on a desk.
+  // the shadow's edge only, down to the darker side's mean, and keep the lowest at which the
+  // region is still a sheet on a desk (on the way, the shadow's soft edge can make it concave).
   if (const auto allowed = past_soft_sides(small, sheet->first, sheet->second, *hull)) {
     const double below = cv::mean(smooth, smooth <= otsu)[0];
     for (double level = otsu - 8; level > below; level -= 8) {
       const auto lower = sheet_in((smooth > level) & *allowed);
-      if (!lower) break;
+      if (!lower) continue;
       auto grown = sheet_on_desk(small, smooth, *lower, false);
-      if (!grown) break;
+      if (!grown) continue;
       sheet = std::move(grown);
     }
   }
