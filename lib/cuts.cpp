@@ -295,6 +295,7 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
   if (judge != nullptr) {
     std::vector<std::size_t> asked;
     std::vector<Crop> crops;
+    // Every blob wide enough to be two digits, if only two leaning together.
     for (std::size_t s = 0; s < n; ++s)
       if (may_hold_two(line[s], height, true)) {
         line[s].crop = digit_crop(ink, line[s]);

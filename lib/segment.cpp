@@ -10,8 +10,10 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <numeric>
+#include <optional>
 
 namespace digits {
 
@@ -114,20 +116,18 @@ std::vector<Across> across(const cv::Mat& mask, const Segment& s, int samples) {
     const cv::Point p(static_cast<int>(std::lround(s.a.x + t * (s.b.x - s.a.x))),
                       static_cast<int>(std::lround(s.a.y + t * (s.b.y - s.a.y))));
     // A one-pixel line may pass a pixel beside the point: Hough's ends are that far off.
-    int shift = 0;
+    std::optional<int> shift;
     for (const int k : {0, 1, -1, 2, -2})
       if (const cv::Point q = p + k * step; inside(q) && mask.at<std::uint8_t>(q) != 0) {
         shift = k;
         break;
-      } else if (k == -2) {
-        shift = limit;
       }
-    if (shift == limit) continue;
-    const cv::Point on = p + shift * step;
+    if (!shift) continue;
+    const cv::Point on = p + *shift * step;
     int after = 0, before = 0;
     for (cv::Point q = on + step; inside(q) && mask.at<std::uint8_t>(q) && after < limit; q += step) ++after;
     for (cv::Point q = on - step; inside(q) && mask.at<std::uint8_t>(q) && before < limit; q -= step) ++before;
-    out.push_back({t, 1 + after + before, shift + (after - before) / 2.0});
+    out.push_back({t, 1 + after + before, *shift + (after - before) / 2.0});
   }
   return out;
 }
@@ -151,21 +151,20 @@ bool is_rule(const cv::Mat& mask, const Segment& s) {
   const int thickness = median_run(samples);
   if (s.length() < 15.0 * thickness) return false;
   // The middles where the ink is the line's own, fitted by least squares against position.
-  double n = 0, st = 0, sm = 0, stt = 0, stm = 0;
-  for (const auto& a : samples)
-    if (a.run <= thickness + 2) n += 1, st += a.t, sm += a.middle, stt += a.t * a.t, stm += a.t * a.middle;
+  std::vector<Across> own;
+  std::ranges::copy_if(samples, std::back_inserter(own), [&](const Across& a) { return a.run <= thickness + 2; });
+  const double n = static_cast<double>(own.size());
   if (n < 0.4 * 31) return false;
+  double st = 0, sm = 0, stt = 0, stm = 0;
+  for (const auto& a : own) st += a.t, sm += a.middle, stt += a.t * a.t, stm += a.t * a.middle;
   const double denominator = n * stt - st * st;
   const double slope = denominator > 0 ? (n * stm - st * sm) / denominator : 0;
   const double offset = (sm - slope * st) / n;
   double squares = 0;
-  for (const auto& a : samples)
-    if (a.run <= thickness + 2) squares += std::pow(a.middle - (offset + slope * a.t), 2);
+  for (const auto& a : own) squares += std::pow(a.middle - (offset + slope * a.t), 2);
   return std::sqrt(squares / n) <= std::max(1.0, 0.2 * thickness);
 }
 
-// Rules and grid lines span the page; a digit's stroke does not. A lone line must nearly cross
-// the whole picture, as a stroke of a tightly cropped "1" or "7" might reach most of the way.
 // Whether b lies on a's line (nearly parallel, its ends within `near` pixels of that line) and
 // follows on from a with at most `gap` pixels between them.
 bool continues(const Segment& a, const Segment& b, double near, double gap) {
@@ -202,6 +201,8 @@ std::vector<Segment> joined_pieces(std::vector<Segment> pieces, double gap) {
   return pieces;
 }
 
+// Rules and grid lines span the page; a digit's stroke does not. A lone line must nearly cross
+// the whole picture, as a stroke of a tightly cropped "1" or "7" might reach most of the way.
 std::vector<Segment> page_lines(const cv::Mat& candidates) {
   std::vector<cv::Vec4i> found;
   const int shorter = std::min(candidates.cols, candidates.rows);
@@ -321,12 +322,17 @@ Crop digit_crop(const cv::Mat& ink, const Blob& blob) {
 
 namespace {
 
+// A sheet's outline: its convex hull, and the corners of the polygon that hull nearly is.
+struct Outline {
+  std::vector<cv::Point> hull, corners;
+};
+
 // The outline of the sheet that is the largest region of `bright`, when that region is one:
 // most of the picture, convex (its writing inside filled in), a polygon of four corners or a few
 // more where the frame cuts it, running out of the frame on two sides at most (light falling
 // across a sheet from one side leaves a lit part running out of it on three), with enough
 // around it to matter.
-std::optional<std::vector<cv::Point>> sheet_in(const cv::Mat& bright) {
+std::optional<Outline> sheet_in(const cv::Mat& bright) {
   std::vector<std::vector<cv::Point>> outlines;
   cv::findContours(bright, outlines, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
   if (outlines.empty()) return std::nullopt;
@@ -348,7 +354,7 @@ std::optional<std::vector<cv::Point>> sheet_in(const cv::Mat& bright) {
     sides[3] = sides[3] || p.y >= bright.rows - 2;
   }
   if (std::ranges::count(sides, true) > 2) return std::nullopt;
-  return hull;
+  return Outline{std::move(hull), std::move(corners)};
 }
 
 // The sheet within `hull` (in `small`, and `smooth` that blurred) as a mask, and its paper's
@@ -370,15 +376,14 @@ std::optional<std::pair<cv::Mat, double>> sheet_on_desk(const cv::Mat& small, co
   return std::pair{page, paper};
 }
 
-// Where the sheet found in `page` (outline `hull`, paper at `paper`) may grow when a side of its
-// outline is no sharp step down to the desk but the edge of a shadow across the sheet: anywhere
-// but beyond its sharp sides (along which the desk's lighter grain lies). None without such a side.
+// Where the sheet found in `page` (its outline's `corners`, paper at `paper`) may grow when a side
+// of its outline is no sharp step down to the desk but the edge of a shadow across the sheet:
+// anywhere but beyond its sharp sides (along which the desk's lighter grain lies). None without
+// such a side.
 std::optional<cv::Mat> past_soft_sides(const cv::Mat& small, const cv::Mat& page, double paper,
-                                       const std::vector<cv::Point>& hull) {
+                                       const std::vector<cv::Point>& corners) {
   cv::Mat allowed(small.size(), CV_8U, cv::Scalar(255));
   bool soft = false;
-  std::vector<cv::Point> corners;
-  cv::approxPolyDP(hull, corners, 0.03 * cv::arcLength(hull, true), true);
   const double far = 4.0 * (small.cols + small.rows);
   for (std::size_t i = 0; i < corners.size(); ++i) {
     const cv::Point2d a = corners[i], b = corners[(i + 1) % corners.size()];
@@ -421,19 +426,19 @@ cv::Mat isolate_page(const cv::Mat& gray) {
   cv::Mat smooth, scratch;
   cv::GaussianBlur(small, smooth, cv::Size(5, 5), 0);
   const double otsu = cv::threshold(smooth, scratch, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
-  const auto hull = sheet_in(smooth > otsu);
-  if (!hull) return gray;
-  auto sheet = sheet_on_desk(small, smooth, *hull);
+  const auto outline = sheet_in(smooth > otsu);
+  if (!outline) return gray;
+  auto sheet = sheet_on_desk(small, smooth, outline->hull);
   if (!sheet) return gray;
   // A shadow across the sheet leaves its shaded part below Otsu's level: lower the level, beyond
   // the shadow's edge only, down to the darker side's mean, and keep the lowest at which the
   // region is still a sheet on a desk (on the way, the shadow's soft edge can make it concave).
-  if (const auto allowed = past_soft_sides(small, sheet->first, sheet->second, *hull)) {
+  if (const auto allowed = past_soft_sides(small, sheet->first, sheet->second, outline->corners)) {
     const double below = cv::mean(smooth, smooth <= otsu)[0];
     for (double level = otsu - 8; level > below; level -= 8) {
       const auto lower = sheet_in((smooth > level) & *allowed);
       if (!lower) continue;
-      auto grown = sheet_on_desk(small, smooth, *lower, false);
+      auto grown = sheet_on_desk(small, smooth, lower->hull, false);
       if (!grown) continue;
       sheet = std::move(grown);
     }
