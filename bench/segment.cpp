@@ -121,8 +121,9 @@ int main(int argc, char** argv) {
         } else if (shown++ < show) {
           std::string found;
           for (const auto& d : record.digits) found += fmt::format(" [{},{},{},{}]L{}", d.box.x, d.box.y, d.box.w, d.box.h, d.line);
-          fmt::print("  {} truth {} {} lines {}\n    got {}:{}\n", truth["image"].get<std::string>(), truth["text"].get<std::string>(),
-                     truth["boxes"].dump(), truth["lines"].dump(), record.digits.size(), found);
+          fmt::print("  {} truth {} {} lines {}\n    got {}:{}{}\n", truth["image"].get<std::string>(), truth["text"].get<std::string>(),
+                     truth["boxes"].dump(), truth["lines"].dump(), record.digits.size(), found,
+                     record.text ? fmt::format(" read {}", record.text->empty() ? "-" : *record.text) : "");
         }
       }
       const auto share = [&](int n) { return 100.0 * n / static_cast<double>(truths.size()); };
