@@ -328,10 +328,10 @@ struct Outline {
 };
 
 // The outline of the sheet that is the largest region of `bright`, when that region is one:
-// most of the picture, convex (its writing inside filled in), a polygon of four corners or a few
-// more where the frame cuts it, running out of the frame on two sides at most (light falling
-// across a sheet from one side leaves a lit part running out of it on three), with enough
-// around it to matter.
+// most of the picture, convex (its writing inside filled in) and mostly bright, a polygon of
+// four corners or a few more where the frame cuts it, running out of the frame on two sides at
+// most (light falling across a sheet from one side leaves a lit part running out of it on three),
+// with enough around it to matter.
 std::optional<Outline> sheet_in(const cv::Mat& bright) {
   std::vector<std::vector<cv::Point>> outlines;
   cv::findContours(bright, outlines, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
@@ -343,6 +343,11 @@ std::optional<Outline> sheet_in(const cv::Mat& bright) {
   const double hull_area = cv::contourArea(hull);
   if (hull_area < 0.2 * image_area || hull_area > 0.97 * image_area) return std::nullopt;
   if (cv::contourArea(outline) < 0.9 * hull_area) return std::nullopt;
+  // Mostly bright inside, too: writing covers a small part of a sheet, and the outline of a
+  // bright ring (a large 0 drawn light on dark) is convex as well.
+  cv::Mat region = cv::Mat::zeros(bright.size(), CV_8U);
+  cv::fillConvexPoly(region, hull, cv::Scalar(255));
+  if (cv::countNonZero(bright & region) < 0.8 * hull_area) return std::nullopt;
   std::vector<cv::Point> corners;
   cv::approxPolyDP(hull, corners, 0.03 * cv::arcLength(hull, true), true);
   if (corners.size() < 4 || corners.size() > 8) return std::nullopt;
@@ -444,12 +449,28 @@ cv::Mat isolate_page(const cv::Mat& gray) {
     }
   }
   // Everything but the sheet, a little inside its edge (shaded, and bent in a photo), becomes
-  // paper at the sheet's level.
-  const auto& [page, paper] = *sheet;
+  // paper: the paper nearest to it, so that no step is left where the sheet ends, however unevenly
+  // it is lit (one tone for all would be darker than a sunlit part and lighter than a shaded one,
+  // and either step would read as ink).
+  const cv::Mat& page = sheet->first;
   cv::Mat inside;
   cv::erode(page, inside, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(5, 5)));
+  cv::Mat paper;  // the writing taken out: the small picture's strokes are a few pixels wide
+  cv::morphologyEx(small, paper, cv::MORPH_CLOSE, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(7, 7)));
+  cv::Mat nearest, scratch_distance;
+  cv::distanceTransform(~inside, scratch_distance, nearest, cv::DIST_L2, cv::DIST_MASK_5, cv::DIST_LABEL_PIXEL);
+  // Labels number the sheet's pixels in raster order, from 1.
+  std::vector<std::uint8_t> tone{0};
+  for (int y = 0; y < inside.rows; ++y)
+    for (int x = 0; x < inside.cols; ++x)
+      if (inside.at<std::uint8_t>(y, x) != 0) tone.push_back(paper.at<std::uint8_t>(y, x));
+  cv::Mat filled(small.size(), CV_8U);
+  for (int y = 0; y < filled.rows; ++y)
+    for (int x = 0; x < filled.cols; ++x)
+      filled.at<std::uint8_t>(y, x) = tone[static_cast<std::size_t>(nearest.at<int>(y, x))];
   cv::resize(inside, inside, gray.size(), 0, 0, cv::INTER_NEAREST);
-  cv::Mat out(gray.size(), CV_8U, cv::Scalar(cv::saturate_cast<std::uint8_t>(paper)));
+  cv::Mat out;
+  cv::resize(filled, out, gray.size(), 0, 0, cv::INTER_LINEAR);
   gray.copyTo(out, inside);
   return out;
 }

@@ -87,6 +87,32 @@ TEST_SUITE("segment") {
     CHECK(segment_image(desk).digits.size() == 3);
   }
 
+  TEST_CASE("a sheet lit unevenly on a desk leaves no edge that reads as ink") {
+    cv::Mat desk(360, 640, CV_8U);
+    cv::randn(desk, 60, 8);
+    const cv::Rect sheet(110, 70, 420, 210);
+    cv::Mat paper(sheet.size(), CV_32F);
+    for (int x = 0; x < paper.cols; ++x) paper.col(x).setTo(250.0 - 150.0 * x / paper.cols);  // a lamp on the left
+    // A fine pen, so the threshold is low enough to see any step left where the sheet ends.
+    cv::Mat writing = cv::Mat::zeros(sheet.size(), CV_8U);
+    cv::putText(writing, "305", {40, 160}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(255), 4);
+    const cv::Mat inked = paper * 0.6;
+    inked.copyTo(paper, writing);
+    paper.convertTo(desk(sheet), CV_8U);
+    const cv::Mat mask = binarise(ink_map(isolate_page(desk), false));
+    // Only the writing is ink: nothing along the sheet's edges.
+    cv::Mat edges = cv::Mat::zeros(desk.size(), CV_8U);
+    cv::rectangle(edges, sheet, cv::Scalar(255), 12);
+    CHECK(cv::countNonZero(mask & edges) == 0);
+    CHECK(segment_image(desk).digits.size() == 3);
+  }
+
+  TEST_CASE("a large bright ring on a dark ground is no sheet") {
+    cv::Mat drawing(300, 300, CV_8U, cv::Scalar(0));
+    cv::circle(drawing, {150, 150}, 110, cv::Scalar(255), 28);
+    CHECK(cv::countNonZero(isolate_page(drawing) != drawing) == 0);
+  }
+
   TEST_CASE("the ink map takes the lighting out") {
     const cv::Mat img = page("7");
     const cv::Mat ink = ink_map(img, false);
