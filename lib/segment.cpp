@@ -700,6 +700,25 @@ std::vector<Blob> drop_marks(std::vector<Blob> blobs, double height) {
   return blobs;
 }
 
+std::vector<Blob> drop_frame_slivers(std::vector<Blob> blobs, const cv::Size& picture) {
+  const auto at_frame = [&](const cv::Rect& r) {
+    return r.x <= 1 || r.y <= 1 || r.br().x >= picture.width - 1 || r.br().y >= picture.height - 1;
+  };
+  const auto elongated = [](const cv::Rect& r) { return std::max(r.width, r.height) >= 4 * std::min(r.width, r.height); };
+  if (std::ranges::none_of(blobs, [&](const Blob& b) { return at_frame(b.box) && elongated(b.box); })) return blobs;
+  std::vector<double> strokes;
+  for (const auto& b : blobs)
+    if (!at_frame(b.box)) strokes.push_back(stroke_width(b.mask));
+  if (strokes.empty()) return blobs;  // nothing to compare with: a tight crop of a 1 is a 1
+  const auto middle = strokes.begin() + static_cast<std::ptrdiff_t>(strokes.size() / 2);
+  std::ranges::nth_element(strokes, middle);
+  const double stroke = *middle;
+  std::erase_if(blobs, [&](const Blob& b) {
+    return at_frame(b.box) && elongated(b.box) && stroke_width(b.mask) < 0.6 * stroke;
+  });
+  return blobs;
+}
+
 // --- step 5 --------------------------------------------------------------------------------------
 
 std::vector<std::vector<Blob>> group_lines(std::vector<Blob> blobs, double height) {
@@ -776,6 +795,7 @@ ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Re
   const double height = typical_height(blobs);
   blobs = merge_pieces(std::move(blobs), height);
   blobs = drop_marks(std::move(blobs), height);
+  blobs = drop_frame_slivers(std::move(blobs), mask.size());
   auto lines = group_lines(std::move(blobs), height);
   for (auto& line : lines) line = read_line(std::move(line), ink, judge);
   for (std::size_t l = 0; l < lines.size(); ++l)

@@ -84,6 +84,11 @@ Blob joined(const Blob& a, const Blob& b);
 // Drops what is not a digit: specks, dots and dashes, underlines, large blots.
 std::vector<Blob> drop_marks(std::vector<Blob> blobs, double height);
 
+// Drops the slivers the picture's frame cuts off straight lines (the end of a rule or a grid
+// line, the edge of a sheet): long, thin, touching the frame, with strokes much thinner than the
+// other blobs' (a 1 at the edge of a tight crop is written with the same pen as its neighbours).
+std::vector<Blob> drop_frame_slivers(std::vector<Blob> blobs, const cv::Size& picture);
+
 // --- step 5: lines and reading order ----------------------------------------------------------
 
 // Groups digits into text lines (following the line's slope, so rotated or sloping writing

@@ -343,6 +343,32 @@ TEST_SUITE("segment") {
     CHECK(kept[0].box.x < 110);
   }
 
+  TEST_CASE("slivers of lines cut off by the frame are dropped but not a 1 at the edge") {
+    const auto digit = [](cv::Mat& m, int x) { cv::rectangle(m, cv::Rect(x, 100, 40, 80), cv::Scalar(255), 8); };
+    // The end of a grid line, 2 px thick, leaving the picture on the left, and a 0 and a 0.
+    const auto with_line = blobs_drawn([&](cv::Mat& m) {
+      cv::line(m, {0, 60}, {1, 160}, cv::Scalar(255), 2);
+      digit(m, 100);
+      digit(m, 200);
+    });
+    REQUIRE(with_line.size() == 3);
+    const auto kept = drop_frame_slivers(with_line, {400, 300});
+    REQUIRE(kept.size() == 2);
+    CHECK(kept[0].box.x > 50);
+    // A 1 in the same pen as its neighbours, at the edge of a tight crop, stays; so does a 1 alone.
+    const auto with_one = blobs_drawn([&](cv::Mat& m) {
+      cv::line(m, {3, 100}, {3, 180}, cv::Scalar(255), 8);
+      digit(m, 100);
+    });
+    CHECK(drop_frame_slivers(with_one, {400, 300}).size() == 2);
+    const auto one_alone = blobs_drawn([](cv::Mat& m) { cv::line(m, {1, 0}, {1, 299}, cv::Scalar(255), 3); });
+    CHECK(drop_frame_slivers(one_alone, {400, 300}).size() == 1);
+    // And in the whole pipeline: a grid line leaving a photographed page.
+    cv::Mat photo = page("305");
+    cv::line(photo, {1, 30}, {3, 170}, cv::Scalar(120), 2);
+    CHECK(segment_image(photo).digits.size() == 3);
+  }
+
   TEST_CASE("digits are grouped into sloping lines and read in order") {
     cv::Mat mask = cv::Mat::zeros(600, 900, CV_8U);
     const double slope = std::tan(8 * CV_PI / 180);
