@@ -327,12 +327,13 @@ struct Outline {
   std::vector<cv::Point> hull, corners;
 };
 
-// The outline of the sheet that is the largest region of `bright`, when that region is one:
-// most of the picture, convex (its writing inside filled in) and mostly bright, a polygon of
+// The outline of the sheet that is the largest region of `bright` (found in a blurred picture;
+// `sharp_bright` is the same level unblurred), when that region is one: most of the picture,
+// convex (its writing inside filled in) and mostly bright, a polygon of
 // four corners or a few more where the frame cuts it, running out of the frame on two sides at
 // most (light falling across a sheet from one side leaves a lit part running out of it on three),
 // with enough around it to matter.
-std::optional<Outline> sheet_in(const cv::Mat& bright) {
+std::optional<Outline> sheet_in(const cv::Mat& bright, const cv::Mat& sharp_bright) {
   std::vector<std::vector<cv::Point>> outlines;
   cv::findContours(bright, outlines, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
   if (outlines.empty()) return std::nullopt;
@@ -343,11 +344,12 @@ std::optional<Outline> sheet_in(const cv::Mat& bright) {
   const double hull_area = cv::contourArea(hull);
   if (hull_area < 0.2 * image_area || hull_area > 0.97 * image_area) return std::nullopt;
   if (cv::contourArea(outline) < 0.9 * hull_area) return std::nullopt;
-  // Mostly bright inside, too: writing covers a small part of a sheet, and the outline of a
-  // bright ring (a large 0 drawn light on dark) is convex as well.
+  // Mostly bright inside, too, before any blur (which fills small holes): writing covers a small
+  // part of a sheet, and the outline of a bright ring (a large 0 drawn light on dark) is convex
+  // as well.
   cv::Mat region = cv::Mat::zeros(bright.size(), CV_8U);
   cv::fillConvexPoly(region, hull, cv::Scalar(255));
-  if (cv::countNonZero(bright & region) < 0.8 * hull_area) return std::nullopt;
+  if (cv::countNonZero(sharp_bright & region) < 0.8 * hull_area) return std::nullopt;
   std::vector<cv::Point> corners;
   cv::approxPolyDP(hull, corners, 0.03 * cv::arcLength(hull, true), true);
   if (corners.size() < 4 || corners.size() > 8) return std::nullopt;
@@ -431,17 +433,22 @@ cv::Mat isolate_page(const cv::Mat& gray) {
   cv::Mat smooth, scratch;
   cv::GaussianBlur(small, smooth, cv::Size(5, 5), 0);
   const double otsu = cv::threshold(smooth, scratch, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
-  const auto outline = sheet_in(smooth > otsu);
-  if (!outline) return gray;
-  auto sheet = sheet_on_desk(small, smooth, outline->hull);
+  auto outline = sheet_in(smooth > otsu, small > otsu);
+  auto sheet = outline ? sheet_on_desk(small, smooth, outline->hull) : std::nullopt;
+  // A sheet lit unevenly (a lamp on one side) can be cut by Otsu's level: lower the level until
+  // the region is a sheet with the desk all around it, down to the darker side's mean.
+  const double below = cv::mean(smooth, smooth <= otsu)[0];
+  for (double level = otsu - 8; !sheet && level > below; level -= 8) {
+    outline = sheet_in(smooth > level, small > level);
+    if (outline) sheet = sheet_on_desk(small, smooth, outline->hull);
+  }
   if (!sheet) return gray;
   // A shadow across the sheet leaves its shaded part below Otsu's level: lower the level, beyond
   // the shadow's edge only, down to the darker side's mean, and keep the lowest at which the
   // region is still a sheet on a desk (on the way, the shadow's soft edge can make it concave).
   if (const auto allowed = past_soft_sides(small, sheet->first, sheet->second, outline->corners)) {
-    const double below = cv::mean(smooth, smooth <= otsu)[0];
     for (double level = otsu - 8; level > below; level -= 8) {
-      const auto lower = sheet_in((smooth > level) & *allowed);
+      const auto lower = sheet_in((smooth > level) & *allowed, small > level);
       if (!lower) continue;
       auto grown = sheet_on_desk(small, smooth, lower->hull, false);
       if (!grown) continue;

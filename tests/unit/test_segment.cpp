@@ -107,6 +107,26 @@ TEST_SUITE("segment") {
     CHECK(segment_image(desk).digits.size() == 3);
   }
 
+  TEST_CASE("a sheet whose lit part is no sheet (a round shadow bites into it) is found whole") {
+    cv::Mat desk(360, 640, CV_8U);
+    cv::randn(desk, 60, 8);
+    const cv::Rect sheet(110, 70, 420, 210);
+    desk(sheet).setTo(235);
+    cv::putText(desk, "305", {125, 200}, cv::FONT_HERSHEY_SIMPLEX, 2.5, cv::Scalar(20), 7);
+    // A lamp shade's shadow, on the sheet and the desk alike.
+    cv::Mat shade(desk.size(), CV_32F, cv::Scalar(1));
+    cv::circle(shade, {520, 290}, 220, cv::Scalar(0.5), cv::FILLED);
+    cv::Mat lit;
+    desk.convertTo(lit, CV_32F);
+    lit = lit.mul(shade);
+    lit.convertTo(desk, CV_8U);
+    const cv::Mat isolated = isolate_page(desk);
+    CHECK(isolated.at<std::uint8_t>(10, 10) > 200);  // the desk is paper now
+    const cv::Rect shaded(440, 180, 80, 90);         // the sheet in the shadow is kept
+    CHECK(cv::countNonZero(isolated(shaded) != desk(shaded)) == 0);
+    CHECK(segment_image(desk).digits.size() == 3);
+  }
+
   TEST_CASE("a large bright ring on a dark ground is no sheet") {
     cv::Mat drawing(300, 300, CV_8U, cv::Scalar(0));
     cv::circle(drawing, {150, 150}, 110, cv::Scalar(255), 28);
