@@ -60,10 +60,9 @@ double stroke_width(const cv::Mat& ink) {
 Crop normalise_digit(const cv::Mat& ink) {
   if (ink.empty() || ink.type() != CV_8UC1) throw Error("normalise_digit needs a non-empty 8-bit grayscale image");
   Crop crop{};
-  std::vector<cv::Point> points;
-  cv::findNonZero(ink > ink_floor, points);
-  if (points.empty()) return crop;
-  const cv::Mat tight = ink(cv::boundingRect(points));
+  const cv::Rect inked = cv::boundingRect(ink > ink_floor);  // of the non-zero pixels
+  if (inked.empty()) return crop;
+  const cv::Mat tight = ink(inked);
   const double scale = static_cast<double>(digit_box_side) / std::max(tight.cols, tight.rows);
   cv::Mat digit = thicken(tight, scale);
   const double fit = static_cast<double>(digit_box_side) / std::max(digit.cols, digit.rows);
