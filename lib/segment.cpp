@@ -248,12 +248,14 @@ std::vector<Segment> page_lines(const cv::Mat& candidates) {
   return out;
 }
 
-void erase_lines(cv::Mat& mask, const std::vector<Segment>& lines, bool horizontal) {
+// Erases `lines` of one direction from `mask`, each as thick as it is in `drawn` (the mask the
+// lines were found in).
+void erase_lines(cv::Mat& mask, const cv::Mat& drawn, const std::vector<Segment>& lines, bool horizontal) {
   cv::Mat band = cv::Mat::zeros(mask.size(), CV_8U);
   int widest = 0;
   for (const auto& s : lines) {
     if (s.horizontal != horizontal) continue;
-    const int thickness = line_thickness(mask, s);
+    const int thickness = line_thickness(drawn, s);
     widest = std::max(widest, thickness);
     // Hough segments stop a little short of the ends; extend them.
     const cv::Point2d d = cv::Point2d(s.b - s.a) * (0.05 + 4.0 / std::max(1.0, s.length()));
@@ -535,7 +537,7 @@ cv::Mat ink_map(const cv::Mat& gray, bool light_on_dark) {
 
 // --- step 3 --------------------------------------------------------------------------------------
 
-cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs) {
+cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs, cv::Mat* faint) {
   cv::Mat smooth;
   cv::GaussianBlur(ink, smooth, cv::Size(3, 3), 0);
   const auto hist = histogram(smooth);
@@ -549,6 +551,8 @@ cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs) {
   const double otsu = cv::threshold(smooth, scratch, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
   const double high = std::max(otsu, floor);
   const double low = std::max(0.5 * high, std::min(floor, 25.0 + median));
+  // Faint rules can fall below even the low threshold between the digits they touch.
+  if (faint != nullptr) *faint = smooth > std::max(median + 3 * sigma, 0.75 * low);
   const cv::Mat weak = smooth > low;
   cv::Mat labels;
   const int n = cv::connectedComponents(weak, labels, 8, CV_32S);
@@ -606,9 +610,10 @@ bool spans_page(const cv::Rect& box, const cv::Size& page) {
 
 }  // namespace
 
-int remove_straight_lines(cv::Mat& mask) {
+int remove_straight_lines(cv::Mat& mask, const cv::Mat& faint) {
+  const cv::Mat& drawn = faint.empty() ? mask : faint;
   cv::Mat labels;
-  const auto boxes = label_components(mask, labels);
+  const auto boxes = label_components(drawn, labels);
   // Only components spanning much of the picture can hold a rule; skip the search otherwise.
   std::vector<int> long_ones;
   for (std::size_t i = 0; i < boxes.size(); ++i)
@@ -617,8 +622,8 @@ int remove_straight_lines(cv::Mat& mask) {
   cv::Mat candidates = cv::Mat::zeros(mask.size(), CV_8U);
   for (const int i : long_ones) candidates.setTo(255, labels == i);
   const auto lines = page_lines(candidates);
-  erase_lines(mask, lines, true);
-  erase_lines(mask, lines, false);
+  erase_lines(mask, drawn, lines, true);
+  erase_lines(mask, drawn, lines, false);
   return static_cast<int>(lines.size());
 }
 
@@ -791,7 +796,8 @@ ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Re
                                                                      : options.polarity == Polarity::light_on_dark;
   const cv::Mat ink = ink_map(picture, light_on_dark);
   std::vector<Blob> blobs;
-  cv::Mat mask = binarise(ink, &blobs);
+  cv::Mat faint;
+  cv::Mat mask = binarise(ink, &blobs, &faint);
   // A dense grid can hide some of its lines from the first search (the strongest are found
   // first): look again while ink still spans the page.
   for (int pass = 0; pass < 3; ++pass) {
@@ -799,6 +805,9 @@ ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Re
     if (remove_straight_lines(mask) == 0) break;
     blobs = find_blobs(mask);
   }
+  // A faint rule is in the mask only where it touches the digits written on it, in pieces too
+  // short to be found: look for it where it is whole, at a lower level.
+  if (remove_straight_lines(mask, faint) > 0) blobs = find_blobs(mask);
   const double height = typical_height(blobs);
   blobs = merge_pieces(std::move(blobs), height);
   blobs = drop_marks(std::move(blobs), height);

@@ -49,12 +49,15 @@ struct Blob;
 // 255 for ink, 0 elsewhere: hysteresis between a contrast threshold chosen from the ink map's
 // histogram (Otsu, never below a floor so paper noise stays paper) and half of it, so faint
 // parts of a stroke survive when they touch a confident part. With `blobs`, also the mask's
-// blobs, as find_blobs would find them: the hysteresis has labelled them already.
-cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs = nullptr);
+// blobs, as find_blobs would find them: the hysteresis has labelled them already. With `faint`,
+// also the ink above a lower level, just out of the paper's noise.
+cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs = nullptr, cv::Mat* faint = nullptr);
 
 // Removes long straight lines (ruled paper, grids, underlines; slanted up to ~15 degrees) from
-// `mask`, restoring the strokes that cross them. Returns how many lines were removed.
-int remove_straight_lines(cv::Mat& mask);
+// `mask`, restoring the strokes that cross them. Returns how many lines were removed. With
+// `faint` (the same ink at a lower level), the lines are looked for there: a faint rule can be
+// in `mask` only in pieces.
+int remove_straight_lines(cv::Mat& mask, const cv::Mat& faint = {});
 
 // --- step 4: components to digits ------------------------------------------------------------
 

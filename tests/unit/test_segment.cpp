@@ -389,6 +389,24 @@ TEST_SUITE("segment") {
     CHECK(segment_image(photo).digits.size() == 3);
   }
 
+  TEST_CASE("a faint rule the digits are written on is removed though the mask holds it only in pieces") {
+    for (const int rule : {150, 160, 170, 180, 190, 200, 210, 220}) {
+      CAPTURE(rule);
+      cv::Mat paper(220, 640, CV_8U, cv::Scalar(235));
+      cv::line(paper, {0, 150}, {639, 150}, cv::Scalar(rule), 2);
+      cv::putText(paper, "305", {60, 150}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(30), 10);
+      cv::GaussianBlur(paper, paper, cv::Size(0, 0), 1.5);
+      cv::Mat noise(paper.size(), CV_8S);
+      cv::theRNG().state = 7;
+      cv::randn(noise, 0, 5);
+      cv::add(paper, noise, paper, cv::noArray(), CV_8U);
+      const auto record = segment_image(paper);
+      REQUIRE(record.digits.size() == 3);
+      // Each box is the digit's own: no piece of the rule sticks out of it.
+      for (const auto& d : record.digits) CHECK(d.box.w < d.box.h);
+    }
+  }
+
   TEST_CASE("digits are grouped into sloping lines and read in order") {
     cv::Mat mask = cv::Mat::zeros(600, 900, CV_8U);
     const double slope = std::tan(8 * CV_PI / 180);
