@@ -25,6 +25,21 @@ cv::Mat page(const std::string& text, bool light_on_dark = false, cv::Size size 
   return img;
 }
 
+// Where the sheet lies in on_desk's pictures.
+const cv::Rect sheet(110, 70, 420, 210);
+
+// A 640x360 photo of a sheet (`paper`, as lit: a level, or a picture of the sheet's size) on a
+// desk of the given level and grain.
+cv::Mat on_desk(const cv::Mat& paper, double level, double grain) {
+  cv::Mat desk(360, 640, CV_8U);
+  cv::randn(desk, level, grain);
+  paper.convertTo(desk(sheet), CV_8U);
+  return desk;
+}
+cv::Mat on_desk(double paper, double level, double grain) {
+  return on_desk(cv::Mat(sheet.size(), CV_8U, cv::Scalar(paper)), level, grain);
+}
+
 std::vector<Blob> blobs_drawn(const std::function<void(cv::Mat&)>& draw, cv::Size size = {400, 300}) {
   cv::Mat mask = cv::Mat::zeros(size, CV_8U);
   draw(mask);
@@ -49,10 +64,7 @@ TEST_SUITE("segment") {
   }
 
   TEST_CASE("a sheet on a desk is told from the desk but a shadow across paper is not a desk") {
-    cv::Mat desk(360, 640, CV_8U);
-    cv::randn(desk, 75, 12);
-    const cv::Rect sheet(110, 70, 420, 210);
-    desk(sheet).setTo(232);
+    cv::Mat desk = on_desk(232, 75, 12);
     cv::putText(desk, "305", {150, 230}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(30), 10);
     const cv::Mat isolated = isolate_page(desk);
     // The desk is paper now; the sheet and its writing are as they were.
@@ -71,13 +83,10 @@ TEST_SUITE("segment") {
   }
 
   TEST_CASE("a sheet on a desk half in shadow keeps its shadowed half") {
-    cv::Mat desk(360, 640, CV_8U);
-    cv::randn(desk, 70, 10);
-    const cv::Rect sheet(110, 70, 420, 210);
     cv::Mat paper(sheet.size(), CV_32F);
     for (int x = 0; x < paper.cols; ++x)  // lit, then a shadow from x = 280 with a soft edge
       paper.col(x).setTo(232.0 * (1 - 0.4 / (1 + std::exp(-(x - 280) / 6.0))));
-    paper.convertTo(desk(sheet), CV_8U);
+    cv::Mat desk = on_desk(paper, 70, 10);
     cv::putText(desk, "30", {140, 230}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(30), 10);
     cv::putText(desk, "5", {420, 230}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(20), 10);
     const cv::Mat isolated = isolate_page(desk);
@@ -88,9 +97,6 @@ TEST_SUITE("segment") {
   }
 
   TEST_CASE("a sheet lit unevenly on a desk leaves no edge that reads as ink") {
-    cv::Mat desk(360, 640, CV_8U);
-    cv::randn(desk, 60, 8);
-    const cv::Rect sheet(110, 70, 420, 210);
     cv::Mat paper(sheet.size(), CV_32F);
     for (int x = 0; x < paper.cols; ++x) paper.col(x).setTo(250.0 - 150.0 * x / paper.cols);  // a lamp on the left
     // A fine pen, so the threshold is low enough to see any step left where the sheet ends.
@@ -98,7 +104,7 @@ TEST_SUITE("segment") {
     cv::putText(writing, "305", {40, 160}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(255), 4);
     const cv::Mat inked = paper * 0.6;
     inked.copyTo(paper, writing);
-    paper.convertTo(desk(sheet), CV_8U);
+    const cv::Mat desk = on_desk(paper, 60, 8);
     const cv::Mat mask = binarise(ink_map(isolate_page(desk), false));
     // Only the writing is ink: nothing along the sheet's edges.
     cv::Mat edges = cv::Mat::zeros(desk.size(), CV_8U);
@@ -108,10 +114,7 @@ TEST_SUITE("segment") {
   }
 
   TEST_CASE("a sheet whose lit part is no sheet (a round shadow bites into it) is found whole") {
-    cv::Mat desk(360, 640, CV_8U);
-    cv::randn(desk, 60, 8);
-    const cv::Rect sheet(110, 70, 420, 210);
-    desk(sheet).setTo(235);
+    cv::Mat desk = on_desk(235, 60, 8);
     cv::putText(desk, "305", {125, 200}, cv::FONT_HERSHEY_SIMPLEX, 2.5, cv::Scalar(20), 7);
     // A lamp shade's shadow, on the sheet and the desk alike.
     cv::Mat shade(desk.size(), CV_32F, cv::Scalar(1));
