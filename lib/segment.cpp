@@ -279,17 +279,34 @@ void erase_lines(cv::Mat& mask, const cv::Mat& drawn, const std::vector<Segment>
 
 struct TextLine {
   std::vector<Blob> members;
+  double height = 0;  // of the page's digits
+
+  // The members whose middle tells where the line runs: not a fragment (a speck, the loop of a 6
+  // whose faint stem was lost) sitting above or below it. All of them if there are no others.
+  std::vector<const Blob*> guides() const {
+    std::vector<const Blob*> out;
+    for (const auto& b : members)
+      if (b.box.height >= 0.6 * height) out.push_back(&b);
+    if (out.empty())
+      for (const auto& b : members) out.push_back(&b);
+    return out;
+  }
   double slope() const {
-    if (members.size() < 2) return 0;
+    const auto g = guides();
+    if (g.size() < 2) return 0;
     double mx = 0, my = 0;
-    for (const auto& b : members) mx += cx(b), my += cy(b);
-    mx /= static_cast<double>(members.size());
-    my /= static_cast<double>(members.size());
+    for (const auto* b : g) mx += cx(*b), my += cy(*b);
+    mx /= static_cast<double>(g.size());
+    my /= static_cast<double>(g.size());
     double sxx = 0, sxy = 0;
-    for (const auto& b : members) sxx += (cx(b) - mx) * (cx(b) - mx), sxy += (cx(b) - mx) * (cy(b) - my);
+    for (const auto* b : g) sxx += (cx(*b) - mx) * (cx(*b) - mx), sxy += (cx(*b) - mx) * (cy(*b) - my);
     return sxx > 0 ? std::clamp(sxy / sxx, -0.3, 0.3) : 0;
   }
-  double predict(double x) const { return cy(members.back()) + slope() * (x - cx(members.back())); }
+  // Where the line runs at x: on from its last guide (lines curve a little over a page).
+  double predict(double x) const {
+    const Blob& last = *guides().back();
+    return cy(last) + slope() * (x - cx(last));
+  }
   static double cx(const Blob& b) { return b.box.x + b.box.width / 2.0; }
   static double cy(const Blob& b) { return b.box.y + b.box.height / 2.0; }
 };
@@ -747,7 +764,7 @@ std::vector<std::vector<Blob>> group_lines(std::vector<Blob> blobs, double heigh
     if (best)
       best->members.push_back(std::move(blob));
     else
-      lines.push_back({{std::move(blob)}});
+      lines.push_back({{std::move(blob)}, height});
   }
   // Order lines by their height at a common abscissa, so a slanted page still reads top down.
   double x_mid = 0, slope_sum = 0;

@@ -410,6 +410,16 @@ TEST_SUITE("segment") {
     }
   }
 
+  TEST_CASE("a fragment sitting low in a line does not start a new line") {
+    // A digit, the lower loop of a 6 whose faint stem was lost, then three more digits.
+    cv::Mat mask = cv::Mat::zeros(45, 130, CV_8U);
+    for (const int x : {7, 50, 70, 99}) cv::rectangle(mask, cv::Rect(x, 10, 12, 20), cv::Scalar(255), 2);
+    cv::circle(mask, {38, 28}, 4, cv::Scalar(255), 2);
+    const auto lines = group_lines(find_blobs(mask), 20);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].size() == 5);
+  }
+
   TEST_CASE("digits are grouped into sloping lines and read in order") {
     cv::Mat mask = cv::Mat::zeros(600, 900, CV_8U);
     const double slope = std::tan(8 * CV_PI / 180);
