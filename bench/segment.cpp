@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
       const fs::path dir = keep.empty() ? tmp.path() : fs::path(keep) / kind;
       const auto truths = generate(dir, mnist, {"--class", kind, "--count", std::to_string(count), "--seed",
                                                 std::to_string(seed)});
-      int right = 0, shown = 0, read = 0;
+      int right = 0, shown = 0, read = 0, counted = 0;
       for (const auto& truth : truths) {
         const auto bytes = digits::read_file(dir / truth["image"].get<std::string>());
         auto record = digits::segment_bytes(bytes, {}, judge);
@@ -116,6 +116,8 @@ int main(int argc, char** argv) {
           digits::classify_record(record, *judge, {});
           read += record.text == truth["text"].get<std::string>() ? 1 : 0;
         }
+        // The count alone, boxes and lines aside: how often a miss is a box or line rather than a digit.
+        counted += record.digits.size() == truth["boxes"].size() ? 1 : 0;
         if (matches(record, truth)) {
           ++right;
         } else if (shown++ < show) {
@@ -128,6 +130,7 @@ int main(int argc, char** argv) {
       }
       const auto share = [&](int n) { return 100.0 * n / static_cast<double>(truths.size()); };
       fmt::print("{:<10} {:>5}/{:<5} = {:6.2f}% right (count, order, boxes IoU>=0.5, lines)", kind, right, truths.size(), share(right));
+      fmt::print("   count alone: {:6.2f}%", share(counted));
       if (judge != nullptr) fmt::print("   text read exactly: {:6.2f}%", share(read));
       fmt::print("\n");
       std::fflush(stdout);
