@@ -63,10 +63,11 @@ int main(int argc, char** argv) {
     int failures = 0;
     for (const auto& input : inputs) {
       const digits::ImageRecord record = digits::record_for_input(input, [&] {
-        const cv::Mat gray = digits::decode_image(digits::read_input(input, options.max_pixels), options.max_pixels);
-        digits::ImageRecord found = digits::segment_image(gray, options, &judge);
+        const digits::Decoded decoded =
+            digits::decode_reduced(digits::read_input(input, options.max_pixels), options.working_side, options.max_pixels);
+        digits::ImageRecord found = digits::segment_image(decoded.image, options, &judge, decoded.full);
         found.image = input;
-        if (!debug_dir.empty()) digits::write_debug_images(debug_dir, debug_stem(input, stems), gray, found);
+        if (!debug_dir.empty()) digits::write_debug_images(debug_dir, debug_stem(input, stems), decoded.image, found);
         return found;
       });
       fmt::print("{}\n", digits::to_json_line(record));

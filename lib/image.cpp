@@ -209,7 +209,10 @@ std::optional<ImageHeader> read_image_header(std::string_view bytes) {
   return std::nullopt;
 }
 
-cv::Mat decode_image(std::string_view bytes, std::int64_t max_pixels) {
+namespace {
+
+// The header, checked against the limits before anything is decoded.
+ImageHeader checked_header(std::string_view bytes, std::int64_t max_pixels) {
   if (bytes.empty()) throw Error("empty file, not an image");
   const auto header = read_image_header(bytes);
   if (!header) throw Error("not a supported image (PNG, JPEG, BMP, WebP, TIFF, PGM/PPM/PBM)");
@@ -221,21 +224,50 @@ cv::Mat decode_image(std::string_view bytes, std::int64_t max_pixels) {
   if (std::min(header->width, header->height) < min_image_side)
     throw Error(fmt::format("image is {}x{}, too small to hold a digit (at least {}x{} pixels)", header->width,
                             header->height, min_image_side, min_image_side));
+  return *header;
+}
+
+// Decodes a picture whose header passed, `reduction` times smaller on each side (1, 2, 4 or 8; a
+// JPEG only).
+cv::Mat decode_checked(std::string_view bytes, const ImageHeader& header, std::int64_t max_pixels, int reduction) {
   // cv::imdecode wants a Mat over the bytes; it only reads them.
   const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
   cv::Mat image;
   try {
     // IMREAD_GRAYSCALE applies EXIF orientation; IMREAD_UNCHANGED (needed to see alpha) does not,
     // which is fine since transparent formats rarely carry EXIF.
-    image = header->alpha ? flatten_alpha(cv::imdecode(buffer, cv::IMREAD_UNCHANGED))
-                          : cv::imdecode(buffer, cv::IMREAD_GRAYSCALE);
+    // The reduced modes apply EXIF orientation too.
+    const int gray = reduction == 8   ? cv::IMREAD_REDUCED_GRAYSCALE_8
+                     : reduction == 4 ? cv::IMREAD_REDUCED_GRAYSCALE_4
+                     : reduction == 2 ? cv::IMREAD_REDUCED_GRAYSCALE_2
+                                      : cv::IMREAD_GRAYSCALE;
+    image = header.alpha ? flatten_alpha(cv::imdecode(buffer, cv::IMREAD_UNCHANGED)) : cv::imdecode(buffer, gray);
   } catch (const cv::Exception& e) {
-    throw Error(fmt::format("cannot decode {} image: {}", header->format, e.err));
+    throw Error(fmt::format("cannot decode {} image: {}", header.format, e.err));
   }
-  if (image.empty()) throw Error(fmt::format("cannot decode {} image (corrupt or truncated)", header->format));
-  if (std::int64_t{image.cols} * image.rows > max_pixels || std::min(image.cols, image.rows) < min_image_side)
+  if (image.empty()) throw Error(fmt::format("cannot decode {} image (corrupt or truncated)", header.format));
+  if (std::int64_t{image.cols} * image.rows > max_pixels || std::min(image.cols, image.rows) < min_image_side / reduction)
     throw Error(fmt::format("decoded image is {}x{}, outside the accepted size", image.cols, image.rows));
   return image;
+}
+
+}  // namespace
+
+cv::Mat decode_image(std::string_view bytes, std::int64_t max_pixels) {
+  return decode_checked(bytes, checked_header(bytes, max_pixels), max_pixels, 1);
+}
+
+Decoded decode_reduced(std::string_view bytes, int max_side, std::int64_t max_pixels) {
+  const ImageHeader header = checked_header(bytes, max_pixels);
+  int reduction = 1;
+  if (header.format == "jpeg" && max_side > 0)
+    while (reduction < 8 && std::max(header.width, header.height) >= 2 * reduction * max_side) reduction *= 2;
+  Decoded out{decode_checked(bytes, header, max_pixels, reduction), {header.width, header.height}};
+  // EXIF orientation may have turned the picture a quarter: so is its full size.
+  if ((out.image.cols > out.image.rows) != (header.width > header.height) && header.width != header.height)
+    out.full = {header.height, header.width};
+  if (reduction == 1) out.full = out.image.size();
+  return out;
 }
 
 Working to_working_resolution(const cv::Mat& gray, int max_side) {

@@ -33,6 +33,18 @@ std::optional<ImageHeader> read_image_header(std::string_view bytes);
 // Messages do not repeat the input's name: callers know it and put it in front.
 cv::Mat decode_image(std::string_view bytes, std::int64_t max_pixels = default_max_pixels);
 
+// A decoded picture, perhaps smaller than it is, and its full size (EXIF orientation applied).
+struct Decoded {
+  cv::Mat image;
+  cv::Size full;
+};
+
+// As decode_image, but a JPEG at least twice `max_side` on its longer side comes decoded at a half,
+// a quarter or an eighth of its size, never below `max_side`: the JPEG decoder scales as it
+// decodes, several times faster than decoding in full and resizing (a 12 MP photo: 18 ms and 15 ms
+// to resize, against 7 ms). Other formats are decoded in full.
+Decoded decode_reduced(std::string_view bytes, int max_side, std::int64_t max_pixels = default_max_pixels);
+
 // The scale (<= 1) that brings the longer side down to `max_side`, and the resized image.
 struct Working {
   cv::Mat image;

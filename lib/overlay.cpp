@@ -36,6 +36,8 @@ cv::Mat draw_overlay(const cv::Mat& gray, const ImageRecord& record, int max_sid
     cv::resize(gray, shown, cv::Size(), scale, scale, cv::INTER_AREA);
   else
     shown = gray;
+  // Boxes are in the record's pixels; `gray` may have been decoded smaller than that.
+  const double to_shown = static_cast<double>(shown.cols) / (record.width > 0 ? record.width : gray.cols);
   cv::Mat canvas;
   cv::cvtColor(shown, canvas, cv::COLOR_GRAY2BGR);
   const double font = std::max(0.4, std::min(canvas.cols, canvas.rows) / 600.0);
@@ -43,8 +45,8 @@ cv::Mat draw_overlay(const cv::Mat& gray, const ImageRecord& record, int max_sid
   for (const auto& d : record.digits) {
     index = d.line == previous_line ? index + 1 : 0;
     previous_line = d.line;
-    const cv::Rect box(static_cast<int>(d.box.x * scale), static_cast<int>(d.box.y * scale),
-                       std::max(1, static_cast<int>(d.box.w * scale)), std::max(1, static_cast<int>(d.box.h * scale)));
+    const cv::Rect box(static_cast<int>(d.box.x * to_shown), static_cast<int>(d.box.y * to_shown),
+                       std::max(1, static_cast<int>(d.box.w * to_shown)), std::max(1, static_cast<int>(d.box.h * to_shown)));
     cv::rectangle(canvas, box, line_colour(d.line), 2);
     const cv::Point label(box.x, std::max(12, box.y - 4));
     cv::putText(canvas, fmt::format("{}.{}", d.line, index), label, cv::FONT_HERSHEY_SIMPLEX, font,

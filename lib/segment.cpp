@@ -800,12 +800,14 @@ Box original_box(const cv::Rect& r, double scale, const cv::Size& original) {
 
 }  // namespace
 
-ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Recogniser* judge) {
+ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Recogniser* judge, cv::Size full) {
   if (gray.empty() || gray.type() != CV_8UC1) throw Error("segment_image needs a non-empty 8-bit grayscale image");
+  if (full.empty()) full = gray.size();
   ImageRecord record;
-  record.width = gray.cols;
-  record.height = gray.rows;
-  const Working working = to_working_resolution(gray, options.working_side);
+  record.width = full.width;
+  record.height = full.height;
+  Working working = to_working_resolution(gray, options.working_side);
+  working.scale *= static_cast<double>(gray.cols) / full.width;  // working = full * scale
   // A sheet photographed on a desk: the desk is no part of the writing (and, darker than the
   // sheet, would pass for the picture's background and the sheet for ink).
   const cv::Mat picture = options.polarity == Polarity::light_on_dark ? working.image : isolate_page(working.image);
@@ -834,7 +836,7 @@ ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Re
   for (std::size_t l = 0; l < lines.size(); ++l)
     for (const auto& blob : lines[l]) {
       DigitRecord digit;
-      digit.box = original_box(blob.box, working.scale, gray.size());
+      digit.box = original_box(blob.box, working.scale, full);
       digit.line = static_cast<int>(l);
       digit.pixels = digit_crop(ink, blob);
       record.digits.push_back(std::move(digit));
@@ -843,7 +845,8 @@ ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Re
 }
 
 ImageRecord segment_bytes(std::string_view bytes, const SegmentOptions& options, Recogniser* judge) {
-  return segment_image(decode_image(bytes, options.max_pixels), options, judge);
+  const Decoded decoded = decode_reduced(bytes, options.working_side, options.max_pixels);
+  return segment_image(decoded.image, options, judge, decoded.full);
 }
 
 }  // namespace digits

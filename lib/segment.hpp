@@ -110,11 +110,13 @@ Crop digit_crop(const cv::Mat& ink, const Blob& blob);
 // Segments a decoded 8-bit grayscale image. The record's `image` is left empty for the caller.
 // `judge` reads the candidate digits where the ink alone cannot tell where one digit ends and the
 // next begins (touching digits, a digit in pieces); without one, shape alone decides, which
-// splits touching digits less reliably.
-ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options = {}, Recogniser* judge = nullptr);
+// splits touching digits less reliably. With `full`, `gray` was decoded smaller than that size
+// (decode_reduced): the record and its boxes are in the full size's pixels.
+ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options = {}, Recogniser* judge = nullptr,
+                          cv::Size full = {});
 
-// Decodes (with the options' pixel limit) and segments. Throws Error with a message that does
-// not name the input (the caller does).
+// Decodes (with the options' pixel limit; a large JPEG no larger than the working size needs)
+// and segments. Throws Error with a message that does not name the input (the caller does).
 ImageRecord segment_bytes(std::string_view bytes, const SegmentOptions& options = {}, Recogniser* judge = nullptr);
 
 }  // namespace digits

@@ -106,6 +106,22 @@ TEST_SUITE("image") {
     CHECK(turned.size() == cv::Size(20, 60));
   }
 
+  TEST_CASE("a large JPEG is decoded no larger than the working size needs") {
+    const std::string jpeg = encode(sample(3400, 1800), ".jpg");
+    const Decoded half = decode_reduced(jpeg, 1600);
+    CHECK(half.image.size() == cv::Size(1700, 900));
+    CHECK(half.full == cv::Size(3400, 1800));
+    const Decoded quarter = decode_reduced(jpeg, 800);
+    CHECK(quarter.image.size() == cv::Size(850, 450));
+    // Never below the working size; and other formats, and small JPEGs, are decoded in full.
+    CHECK(decode_reduced(jpeg, 2000).image.size() == cv::Size(3400, 1800));
+    CHECK(decode_reduced(encode(sample(3400, 1800), ".png"), 1600).image.size() == cv::Size(3400, 1800));
+    // Turned by EXIF, the full size turns with it.
+    const Decoded turned = decode_reduced(with_exif_orientation(jpeg, 6), 1600);
+    CHECK(turned.image.size() == cv::Size(900, 1700));
+    CHECK(turned.full == cv::Size(1800, 3400));
+  }
+
   TEST_CASE("a transparent canvas is flattened onto a contrasting background") {
     cv::Mat bgra(80, 80, CV_8UC4, cv::Scalar(0, 0, 0, 0));
     cv::line(bgra, {40, 10}, {40, 70}, cv::Scalar(0, 0, 0, 255), 6);

@@ -9,6 +9,7 @@
 #include "segment.hpp"
 #include "support.hpp"
 
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <cmath>
@@ -407,6 +408,26 @@ TEST_SUITE("segment") {
       REQUIRE(record.digits.size() == 3);
       // Each box is the digit's own: no piece of the rule sticks out of it.
       for (const auto& d : record.digits) CHECK(d.box.w < d.box.h);
+    }
+  }
+
+  TEST_CASE("a large JPEG decoded smaller gives boxes in its full size's pixels") {
+    cv::Mat photo = page("305", false, {3400, 1200});
+    std::vector<std::uint8_t> bytes;
+    REQUIRE(cv::imencode(".jpg", photo, bytes));
+    const std::string jpeg(bytes.begin(), bytes.end());
+    const auto reduced = segment_bytes(jpeg);
+    const auto whole = segment_image(decode_image(jpeg));
+    CHECK(reduced.width == 3400);
+    CHECK(reduced.height == 1200);
+    REQUIRE(reduced.digits.size() == whole.digits.size());
+    for (std::size_t i = 0; i < whole.digits.size(); ++i) {
+      const auto& a = reduced.digits[i].box;
+      const auto& b = whole.digits[i].box;
+      CHECK(std::abs(a.x - b.x) <= 4);
+      CHECK(std::abs(a.y - b.y) <= 4);
+      CHECK(std::abs(a.w - b.w) <= 6);
+      CHECK(std::abs(a.h - b.h) <= 6);
     }
   }
 
