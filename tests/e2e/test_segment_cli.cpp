@@ -92,11 +92,11 @@ TEST_SUITE("segment-cli") {
   TEST_CASE("touching digits are segmented") { CHECK(share_right("touching", 60) >= 0.85); }
   TEST_CASE("photo-like images are segmented") { CHECK(share_right("photo", 60) >= 0.88); }
   TEST_CASE("several lines are segmented in reading order") { CHECK(share_right("multiline", 60) >= 0.88); }
-  TEST_CASE("ruled paper is segmented") { CHECK(share_right("ruled", 60) >= 0.85); }
-  TEST_CASE("grid paper is segmented") { CHECK(share_right("grid", 60) >= 0.75); }
+  TEST_CASE("ruled paper is segmented") { CHECK(share_right("ruled", 60) >= 0.9); }
+  TEST_CASE("grid paper is segmented") { CHECK(share_right("grid", 60) >= 0.85); }
   TEST_CASE("light ink on dark is segmented") { CHECK(share_right("inverted", 60) >= 0.93); }
   TEST_CASE("transparent canvas drawings are segmented") { CHECK(share_right("canvas", 60) >= 0.93); }
-  TEST_CASE("a sheet photographed on a desk is segmented") { CHECK(share_right("desk", 60) >= 0.7); }
+  TEST_CASE("a sheet photographed on a desk is segmented") { CHECK(share_right("desk", 60) >= 0.8); }
 
   TEST_CASE("bad inputs give error records and the batch goes on") {
     const TempDir tmp;
