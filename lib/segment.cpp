@@ -644,6 +644,91 @@ int remove_straight_lines(cv::Mat& mask, const cv::Mat& faint) {
   return static_cast<int>(lines.size());
 }
 
+namespace {
+
+// A segment found in a picture transposed when `horizontal` (so that it runs down the rows),
+// turned back into the picture's own pixels.
+Segment untransposed(Segment s, bool horizontal) {
+  if (horizontal) {
+    std::swap(s.a.x, s.a.y);
+    std::swap(s.b.x, s.b.y);
+  } else {
+    s.horizontal = false;
+  }
+  return s;
+}
+
+// Where a side of a box drawn around `m` (a blob's mask) runs: for each row (each column when
+// `horizontal`), the middle of the ink run starting at the blob's edge (the far edge when
+// `far`), when that run is thin; the line fitted through them, in the blob's pixels. None unless
+// the side runs the blob's whole length (90% of it) as a thin stroke.
+std::optional<Segment> frame_side(const cv::Mat& m, bool horizontal, bool far) {
+  const cv::Mat t = horizontal ? cv::Mat(m.t()) : m;  // rows along the side
+  const int band = std::max(3, t.cols / 8);
+  std::vector<cv::Point2d> middles;
+  for (int y = 0; y < t.rows; ++y) {
+    const auto* row = t.ptr<std::uint8_t>(y);
+    const auto at = [&](int k) { return row[far ? t.cols - 1 - k : k] != 0; };
+    int first = 0;
+    while (first < band && !at(first)) ++first;
+    if (first == band) continue;
+    int end = first;
+    while (end < t.cols && at(end)) ++end;
+    if (end - first > band) continue;  // a solid stroke, not a line
+    const double middle = (first + end - 1) / 2.0;
+    middles.emplace_back(y, far ? t.cols - 1 - middle : middle);
+  }
+  if (middles.size() < 0.9 * t.rows) return std::nullopt;
+  cv::Vec4d fit;  // (vy, vx, y0, x0): across as a function of along
+  cv::fitLine(middles, fit, cv::DIST_L2, 0, 0.01, 0.01);
+  if (std::abs(fit[0]) < 1e-6) return std::nullopt;
+  const double slope = fit[1] / fit[0];
+  const auto across = [&](double along) { return fit[3] + slope * (along - fit[2]); };
+  const double end = t.rows - 1;
+  return untransposed({{static_cast<int>(std::lround(across(0))), 0}, {static_cast<int>(std::lround(across(end))), static_cast<int>(end)}},
+                      horizontal);
+}
+
+}  // namespace
+
+int remove_frames(cv::Mat& mask, const std::vector<Blob>& blobs) {
+  std::vector<Segment> lines;
+  const cv::Rect inside(1, 1, mask.cols - 2, mask.rows - 2);
+  for (const auto& b : blobs) {
+    // A grid runs out of the picture; a box drawn on the page lies within it.
+    if (b.box.width < 16 || b.box.height < 16 || (b.box & inside) != b.box) continue;
+    std::vector<Segment> sides;
+    for (const bool horizontal : {false, true})
+      for (const bool far : {false, true})
+        if (auto side = frame_side(b.mask, horizontal, far)) sides.push_back(*side);
+    if (sides.size() < 3) continue;
+    // A row of boxes (a form's comb field): the lines parting them run its whole height too.
+    for (const bool horizontal : {false, true}) {
+      const cv::Mat along = horizontal ? cv::Mat(b.mask.t()) : b.mask;
+      cv::Mat near;  // a line leaning a pixel or two still covers its columns
+      cv::dilate(along, near, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 1)));
+      const int band = std::max(3, along.cols / 8);
+      for (int x = band; x < along.cols - band;) {
+        int end = x;
+        while (end < along.cols - band && cv::countNonZero(near.col(end)) >= 0.9 * along.rows) ++end;
+        if (end > x && end - x <= band) {
+          const int middle = (x + end - 1) / 2;
+          sides.push_back(untransposed({{middle, 0}, {middle, along.rows - 1}}, horizontal));
+        }
+        x = std::max(x + 1, end);
+      }
+    }
+    for (auto s : sides) {
+      s.a += b.box.tl();
+      s.b += b.box.tl();
+      lines.push_back(s);
+    }
+  }
+  erase_lines(mask, mask, lines, true);
+  erase_lines(mask, mask, lines, false);
+  return static_cast<int>(lines.size());
+}
+
 // --- step 4 --------------------------------------------------------------------------------------
 
 std::vector<Blob> find_blobs(const cv::Mat& mask) {
@@ -817,6 +902,8 @@ ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Re
   std::vector<Blob> blobs;
   cv::Mat faint;
   cv::Mat mask = binarise(ink, &blobs, &faint);
+  // Boxes drawn around digits (a form's fields) would pass for 0s and hide the digits inside.
+  if (remove_frames(mask, blobs) > 0) blobs = find_blobs(mask);
   // A dense grid can hide some of its lines from the first search (the strongest are found
   // first): look again while ink still spans the page.
   for (int pass = 0; pass < 3; ++pass) {

@@ -70,6 +70,11 @@ struct Blob {
 
 std::vector<Blob> find_blobs(const cv::Mat& mask);
 
+// Removes boxes drawn around digits (a form's fields): blobs with a thin straight line along at
+// least three of the four sides of their bounding box, each the side's whole length. Their sides
+// are erased, strokes crossing them restored. Returns how many sides were removed.
+int remove_frames(cv::Mat& mask, const std::vector<Blob>& blobs);
+
 // The height of a typical digit: the area-weighted median height of the blobs that are not
 // line-shaped, so specks barely count. 0 when there are none.
 double typical_height(const std::vector<Blob>& blobs);

@@ -431,6 +431,38 @@ TEST_SUITE("segment") {
     }
   }
 
+  TEST_CASE("boxes drawn around digits are removed: one box each and a form's comb field") {
+    const std::vector<std::string> digits{"3", "0", "5", "7", "1"};
+    cv::Mat boxes(200, 700, CV_8U, cv::Scalar(240));
+    cv::Mat comb = boxes.clone();
+    cv::rectangle(comb, cv::Rect(40, 30, 600, 130), cv::Scalar(60), 2);
+    for (int i = 0; i < 5; ++i) {
+      cv::rectangle(boxes, cv::Rect(40 + i * 120, 30, 100, 130), cv::Scalar(60), 2);
+      if (i > 0) cv::line(comb, {40 + i * 120, 30}, {40 + i * 120, 160}, cv::Scalar(60), 2);
+      for (cv::Mat* img : {&boxes, &comb})
+        cv::putText(*img, digits[static_cast<std::size_t>(i)], {60 + i * 120, 135}, cv::FONT_HERSHEY_SIMPLEX, 3, cv::Scalar(20), 8);
+    }
+    for (const cv::Mat& img : {boxes, comb}) {
+      const auto record = segment_image(img);
+      REQUIRE(record.digits.size() == 5);
+      for (int i = 0; i < 5; ++i) {
+        const auto& box = record.digits[static_cast<std::size_t>(i)].box;
+        CHECK(box.x > 40 + i * 120 + 4);  // the digit, inside its box
+        CHECK(box.x + box.w < 40 + i * 120 + 100 - 4);
+        CHECK(box.h < 110);
+      }
+    }
+  }
+
+  TEST_CASE("a grid running out of the picture is no box") {
+    cv::Mat grid = cv::Mat::zeros(300, 400, CV_8U);
+    for (int x = 0; x < 400; x += 40) cv::line(grid, {x, 0}, {x, 299}, cv::Scalar(255), 2);
+    for (int y = 0; y < 300; y += 40) cv::line(grid, {0, y}, {399, y}, cv::Scalar(255), 2);
+    cv::Mat mask = grid.clone();
+    CHECK(remove_frames(mask, find_blobs(mask)) == 0);
+    CHECK(cv::countNonZero(mask != grid) == 0);
+  }
+
   TEST_CASE("a fragment sitting low in a line does not start a new line") {
     // A digit, the lower loop of a 6 whose faint stem was lost, then three more digits.
     cv::Mat mask = cv::Mat::zeros(45, 130, CV_8U);
