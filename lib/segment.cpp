@@ -672,7 +672,7 @@ Segment untransposed(Segment s, bool horizontal) {
 // the side runs the blob's whole length (90% of it) as a thin stroke.
 std::optional<Segment> frame_side(const cv::Mat& m, bool horizontal, bool far) {
   const cv::Mat t = horizontal ? cv::Mat(m.t()) : m;  // rows along the side
-  const int band = std::max(3, t.cols / 8);
+  const int band = std::max({3, t.cols / 8, t.rows / 12});  // t.rows / 12: a side leaning 5 degrees
   std::vector<cv::Point2d> middles;
   for (int y = 0; y < t.rows; ++y) {
     const auto* row = t.ptr<std::uint8_t>(y);
@@ -686,7 +686,7 @@ std::optional<Segment> frame_side(const cv::Mat& m, bool horizontal, bool far) {
     const double middle = (first + end - 1) / 2.0;
     middles.emplace_back(y, far ? t.cols - 1 - middle : middle);
   }
-  if (middles.size() < 0.9 * t.rows) return std::nullopt;
+  if (middles.size() < 0.8 * t.rows) return std::nullopt;
   cv::Vec4d fit;  // (vy, vx, y0, x0): across as a function of along
   cv::fitLine(middles, fit, cv::DIST_L2, 0, 0.01, 0.01);
   if (std::abs(fit[0]) < 1e-6) return std::nullopt;
@@ -713,15 +713,33 @@ int remove_frames(cv::Mat& mask, const std::vector<Blob>& blobs) {
     // A row of boxes (a form's comb field): the lines parting them run its whole height too.
     for (const bool horizontal : {false, true}) {
       const cv::Mat along = horizontal ? cv::Mat(b.mask.t()) : b.mask;
-      cv::Mat near;  // a line leaning a pixel or two still covers its columns
-      cv::dilate(along, near, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 1)));
+      // Widened by how far a line leaning 5 degrees drifts, so that it still covers its columns.
+      const int lean = std::max(3, along.rows / 12);
+      cv::Mat near;
+      cv::dilate(along, near, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(lean, 1)));
       const int band = std::max(3, along.cols / 8);
       for (int x = band; x < along.cols - band;) {
         int end = x;
-        while (end < along.cols - band && cv::countNonZero(near.col(end)) >= 0.9 * along.rows) ++end;
-        if (end > x && end - x <= band) {
-          const int middle = (x + end - 1) / 2;
-          sides.push_back(untransposed({{middle, 0}, {middle, along.rows - 1}}, horizontal));
+        while (end < along.cols - band && cv::countNonZero(near.col(end)) >= 0.8 * along.rows) ++end;
+        if (end > x && end - x <= band + lean) {
+          // The line itself: the middles of its ink in those columns, row by row.
+          std::vector<cv::Point2d> middles;
+          for (int y = 0; y < along.rows; ++y) {
+            const auto* row = along.ptr<std::uint8_t>(y);
+            int first = -1, last = -1;
+            for (int k = x; k < end; ++k)
+              if (row[k] != 0) last = k, first = first < 0 ? k : first;
+            if (first >= 0) middles.emplace_back(y, (first + last) / 2.0);
+          }
+          cv::Vec4d fit;
+          if (middles.size() >= 0.5 * along.rows) {
+            cv::fitLine(middles, fit, cv::DIST_L2, 0, 0.01, 0.01);
+            if (std::abs(fit[0]) > 1e-6) {
+              const double slope = fit[1] / fit[0];
+              const auto across = [&](double y) { return static_cast<int>(std::lround(fit[3] + slope * (y - fit[2]))); };
+              sides.push_back(untransposed({{across(0), 0}, {across(along.rows - 1), along.rows - 1}}, horizontal));
+            }
+          }
         }
         x = std::max(x + 1, end);
       }

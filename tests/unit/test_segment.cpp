@@ -452,6 +452,16 @@ TEST_SUITE("segment") {
         CHECK(box.h < 110);
       }
     }
+    // Photographed a little askew: the boxes by 5 degrees, the comb by 2.
+    for (const auto& [img, degrees] : {std::pair{boxes, 5.0}, std::pair{comb, 2.0}}) {
+      CAPTURE(degrees);
+      cv::Mat turned;
+      const cv::Mat m = cv::getRotationMatrix2D(cv::Point2f(350, 100), degrees, 1.0);
+      cv::warpAffine(img, turned, m, img.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(240));
+      const auto record = segment_image(turned);
+      REQUIRE(record.digits.size() == 5);
+      for (const auto& d : record.digits) CHECK(d.box.h < 110);
+    }
   }
 
   TEST_CASE("a grid running out of the picture is no box") {
