@@ -348,10 +348,10 @@ struct Outline {
 
 // The outline of the sheet that is the largest region of `bright` (found in a blurred picture;
 // `sharp_bright` is the same level unblurred), when that region is one: most of the picture,
-// convex (its writing inside filled in) and mostly bright, a polygon of
-// four corners or a few more where the frame cuts it, running out of the frame on two sides at
-// most (light falling across a sheet from one side leaves a lit part running out of it on three),
-// with enough around it to matter.
+// convex (its writing inside filled in) and mostly bright, a polygon of four corners or a few
+// more where the frame cuts it, running out of the frame on two sides at most (light falling
+// across a sheet from one side leaves a lit part running out of it on three), with enough around
+// it to matter.
 std::optional<Outline> sheet_in(const cv::Mat& bright, const cv::Mat& sharp_bright) {
   std::vector<std::vector<cv::Point>> outlines;
   cv::findContours(bright, outlines, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
@@ -666,10 +666,21 @@ Segment untransposed(Segment s, bool horizontal) {
   return s;
 }
 
+// The straight line through `middles` (points as (along, across) in a picture transposed when
+// `horizontal`), from along = 0 to `length` - 1, in the picture's own pixels.
+std::optional<Segment> line_through(const std::vector<cv::Point2d>& middles, int length, bool horizontal) {
+  cv::Vec4d fit;  // (v_along, v_across, along0, across0)
+  cv::fitLine(middles, fit, cv::DIST_L2, 0, 0.01, 0.01);
+  if (std::abs(fit[0]) < 1e-6) return std::nullopt;  // running across: no side of a box
+  const double slope = fit[1] / fit[0];
+  const auto across = [&](double along) { return static_cast<int>(std::lround(fit[3] + slope * (along - fit[2]))); };
+  return untransposed({{across(0), 0}, {across(length - 1), length - 1}}, horizontal);
+}
+
 // Where a side of a box drawn around `m` (a blob's mask) runs: for each row (each column when
 // `horizontal`), the middle of the ink run starting at the blob's edge (the far edge when
 // `far`), when that run is thin; the line fitted through them, in the blob's pixels. None unless
-// the side runs the blob's whole length (90% of it) as a thin stroke.
+// the side runs most of the blob's length (80%: a turned box's corners break it) as a thin stroke.
 std::optional<Segment> frame_side(const cv::Mat& m, bool horizontal, bool far) {
   const cv::Mat t = horizontal ? cv::Mat(m.t()) : m;  // rows along the side
   const int band = std::max({3, t.cols / 8, t.rows / 12});  // t.rows / 12: a side leaning 5 degrees
@@ -687,14 +698,38 @@ std::optional<Segment> frame_side(const cv::Mat& m, bool horizontal, bool far) {
     middles.emplace_back(y, far ? t.cols - 1 - middle : middle);
   }
   if (middles.size() < 0.8 * t.rows) return std::nullopt;
-  cv::Vec4d fit;  // (vy, vx, y0, x0): across as a function of along
-  cv::fitLine(middles, fit, cv::DIST_L2, 0, 0.01, 0.01);
-  if (std::abs(fit[0]) < 1e-6) return std::nullopt;
-  const double slope = fit[1] / fit[0];
-  const auto across = [&](double along) { return fit[3] + slope * (along - fit[2]); };
-  const double end = t.rows - 1;
-  return untransposed({{static_cast<int>(std::lround(across(0))), 0}, {static_cast<int>(std::lround(across(end))), static_cast<int>(end)}},
-                      horizontal);
+  return line_through(middles, t.rows, horizontal);
+}
+
+// The lines parting a row of boxes (a form's comb field) framed by `m` (a blob's mask): thin lines
+// across its whole height (its whole width when `horizontal`), in the blob's pixels.
+std::vector<Segment> parting_lines(const cv::Mat& m, bool horizontal) {
+  const cv::Mat along = horizontal ? cv::Mat(m.t()) : m;
+  // Widened by how far a line leaning 5 degrees drifts, so that it still covers its columns.
+  const int lean = std::max(3, along.rows / 12);
+  cv::Mat near;
+  cv::dilate(along, near, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(lean, 1)));
+  const int band = std::max(3, along.cols / 8);
+  std::vector<Segment> out;
+  for (int x = band; x < along.cols - band;) {
+    int end = x;
+    while (end < along.cols - band && cv::countNonZero(near.col(end)) >= 0.8 * along.rows) ++end;
+    if (end > x && end - x <= band + lean) {
+      // The line itself: the middles of its ink in those columns, row by row.
+      std::vector<cv::Point2d> middles;
+      for (int y = 0; y < along.rows; ++y) {
+        const auto* row = along.ptr<std::uint8_t>(y);
+        int first = -1, last = -1;
+        for (int k = x; k < end; ++k)
+          if (row[k] != 0) last = k, first = first < 0 ? k : first;
+        if (first >= 0) middles.emplace_back(y, (first + last) / 2.0);
+      }
+      if (middles.size() >= 0.5 * along.rows)
+        if (auto line = line_through(middles, along.rows, horizontal)) out.push_back(*line);
+    }
+    x = std::max(x + 1, end);
+  }
+  return out;
 }
 
 }  // namespace
@@ -711,39 +746,7 @@ int remove_frames(cv::Mat& mask, const std::vector<Blob>& blobs) {
         if (auto side = frame_side(b.mask, horizontal, far)) sides.push_back(*side);
     if (sides.size() < 3) continue;
     // A row of boxes (a form's comb field): the lines parting them run its whole height too.
-    for (const bool horizontal : {false, true}) {
-      const cv::Mat along = horizontal ? cv::Mat(b.mask.t()) : b.mask;
-      // Widened by how far a line leaning 5 degrees drifts, so that it still covers its columns.
-      const int lean = std::max(3, along.rows / 12);
-      cv::Mat near;
-      cv::dilate(along, near, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(lean, 1)));
-      const int band = std::max(3, along.cols / 8);
-      for (int x = band; x < along.cols - band;) {
-        int end = x;
-        while (end < along.cols - band && cv::countNonZero(near.col(end)) >= 0.8 * along.rows) ++end;
-        if (end > x && end - x <= band + lean) {
-          // The line itself: the middles of its ink in those columns, row by row.
-          std::vector<cv::Point2d> middles;
-          for (int y = 0; y < along.rows; ++y) {
-            const auto* row = along.ptr<std::uint8_t>(y);
-            int first = -1, last = -1;
-            for (int k = x; k < end; ++k)
-              if (row[k] != 0) last = k, first = first < 0 ? k : first;
-            if (first >= 0) middles.emplace_back(y, (first + last) / 2.0);
-          }
-          cv::Vec4d fit;
-          if (middles.size() >= 0.5 * along.rows) {
-            cv::fitLine(middles, fit, cv::DIST_L2, 0, 0.01, 0.01);
-            if (std::abs(fit[0]) > 1e-6) {
-              const double slope = fit[1] / fit[0];
-              const auto across = [&](double y) { return static_cast<int>(std::lround(fit[3] + slope * (y - fit[2]))); };
-              sides.push_back(untransposed({{across(0), 0}, {across(along.rows - 1), along.rows - 1}}, horizontal));
-            }
-          }
-        }
-        x = std::max(x + 1, end);
-      }
-    }
+    for (const bool horizontal : {false, true}) std::ranges::copy(parting_lines(b.mask, horizontal), std::back_inserter(sides));
     for (auto s : sides) {
       s.a += b.box.tl();
       s.b += b.box.tl();
