@@ -291,8 +291,13 @@ struct TextLine {
       for (const auto& b : members) out.push_back(&b);
     return out;
   }
-  double slope() const {
+  double slope() const { return slope_of(guides()); }
+  // Where the line runs at x: on from its last guide (lines curve a little over a page).
+  double predict(double x) const {
     const auto g = guides();
+    return cy(*g.back()) + slope_of(g) * (x - cx(*g.back()));
+  }
+  static double slope_of(const std::vector<const Blob*>& g) {
     if (g.size() < 2) return 0;
     double mx = 0, my = 0;
     for (const auto* b : g) mx += cx(*b), my += cy(*b);
@@ -301,11 +306,6 @@ struct TextLine {
     double sxx = 0, sxy = 0;
     for (const auto* b : g) sxx += (cx(*b) - mx) * (cx(*b) - mx), sxy += (cx(*b) - mx) * (cy(*b) - my);
     return sxx > 0 ? std::clamp(sxy / sxx, -0.3, 0.3) : 0;
-  }
-  // Where the line runs at x: on from its last guide (lines curve a little over a page).
-  double predict(double x) const {
-    const Blob& last = *guides().back();
-    return cy(last) + slope() * (x - cx(last));
   }
   static double cx(const Blob& b) { return b.box.x + b.box.width / 2.0; }
   static double cy(const Blob& b) { return b.box.y + b.box.height / 2.0; }
