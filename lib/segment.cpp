@@ -625,6 +625,11 @@ bool spans_page(const cv::Rect& box, const cv::Size& page) {
   return box.width >= page.width / 2 || box.height >= 3 * page.height / 4;
 }
 
+// Within a pixel of the picture's edge: cut off by the frame, or running out of the picture.
+bool touches_frame(const cv::Rect& r, const cv::Size& picture) {
+  return r.x <= 1 || r.y <= 1 || r.br().x >= picture.width - 1 || r.br().y >= picture.height - 1;
+}
+
 }  // namespace
 
 int remove_straight_lines(cv::Mat& mask, const cv::Mat& faint) {
@@ -736,10 +741,9 @@ std::vector<Segment> parting_lines(const cv::Mat& m, bool horizontal) {
 
 int remove_frames(cv::Mat& mask, const std::vector<Blob>& blobs) {
   std::vector<Segment> lines;
-  const cv::Rect inside(1, 1, mask.cols - 2, mask.rows - 2);
   for (const auto& b : blobs) {
     // A grid runs out of the picture; a box drawn on the page lies within it.
-    if (b.box.width < 16 || b.box.height < 16 || (b.box & inside) != b.box) continue;
+    if (b.box.width < 16 || b.box.height < 16 || touches_frame(b.box, mask.size())) continue;
     std::vector<Segment> sides;
     for (const bool horizontal : {false, true})
       for (const bool far : {false, true})
@@ -844,9 +848,7 @@ std::vector<Blob> drop_marks(std::vector<Blob> blobs, double height) {
 }
 
 std::vector<Blob> drop_frame_slivers(std::vector<Blob> blobs, const cv::Size& picture) {
-  const auto at_frame = [&](const cv::Rect& r) {
-    return r.x <= 1 || r.y <= 1 || r.br().x >= picture.width - 1 || r.br().y >= picture.height - 1;
-  };
+  const auto at_frame = [&](const cv::Rect& r) { return touches_frame(r, picture); };
   const auto elongated = [](const cv::Rect& r) { return std::max(r.width, r.height) >= 4 * std::min(r.width, r.height); };
   if (std::ranges::none_of(blobs, [&](const Blob& b) { return at_frame(b.box) && elongated(b.box); })) return blobs;
   std::vector<double> strokes;
