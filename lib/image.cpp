@@ -262,12 +262,12 @@ Decoded decode_reduced(std::string_view bytes, int max_side, std::int64_t max_pi
   int reduction = 1;
   if (header.format == "jpeg" && max_side > 0)
     while (reduction < 8 && std::max(header.width, header.height) >= 2 * reduction * max_side) reduction *= 2;
-  Decoded out{decode_checked(bytes, header, max_pixels, reduction), {header.width, header.height}};
+  cv::Mat image = decode_checked(bytes, header, max_pixels, reduction);
+  if (reduction == 1) return {image, image.size()};
   // EXIF orientation may have turned the picture a quarter: so is its full size.
-  if ((out.image.cols > out.image.rows) != (header.width > header.height) && header.width != header.height)
-    out.full = {header.height, header.width};
-  if (reduction == 1) out.full = out.image.size();
-  return out;
+  const bool turned = (image.cols > image.rows) != (header.width > header.height) && header.width != header.height;
+  const cv::Size full = turned ? cv::Size(header.height, header.width) : cv::Size(header.width, header.height);
+  return {image, full};
 }
 
 Working to_working_resolution(const cv::Mat& gray, int max_side) {

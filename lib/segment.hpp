@@ -27,7 +27,7 @@ struct SegmentOptions {
 
 // --- step 2: background and polarity ------------------------------------------------------------
 
-// A sheet photographed on a darker desk, with the desk painted over in the sheet's paper tone,
+// A sheet photographed on a darker desk, with the desk painted over by the paper nearest to it,
 // so that the desk is neither the background the writing is judged against nor ink. The picture
 // itself when no such sheet is found (a scan, a crop, a drawing, a sheet filling the frame).
 cv::Mat isolate_page(const cv::Mat& gray);
@@ -70,9 +70,10 @@ struct Blob {
 
 std::vector<Blob> find_blobs(const cv::Mat& mask);
 
-// Removes boxes drawn around digits (a form's fields): blobs with a thin straight line along at
-// least three of the four sides of their bounding box, each the side's whole length. Their sides
-// are erased, strokes crossing them restored. Returns how many sides were removed.
+// Removes boxes drawn around digits (a form's fields): blobs inside the picture with a thin
+// straight line along at least three of the four sides of their bounding box, each over most
+// (80%) of the side, and the lines parting a row of such boxes. They are erased, strokes crossing
+// them restored. Returns how many lines were removed.
 int remove_frames(cv::Mat& mask, const std::vector<Blob>& blobs);
 
 // The height of a typical digit: the area-weighted median height of the blobs that are not
