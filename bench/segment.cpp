@@ -67,6 +67,17 @@ std::vector<json> generate(const fs::path& dir, const std::string& mnist, const 
   return truths;
 }
 
+// Every kind of image the generator makes.
+std::vector<std::string> generator_classes() {
+  const auto r = digits::run_process({generator().string(), "--list-classes"});
+  if (r.exit_code != 0) throw digits::Error("generator failed: " + r.err);
+  std::vector<std::string> out;
+  std::stringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) out.push_back(line);
+  return out;
+}
+
 double median(std::vector<double> v) {
   std::ranges::sort(v);
   return v.empty() ? 0 : v[v.size() / 2];
@@ -85,11 +96,11 @@ int main(int argc, char** argv) {
   std::string model_path;
   bool no_judge = false;
   int rounds = 3;
-  std::vector<std::string> kinds{"clean", "touching", "photo", "multiline", "ruled", "grid", "inverted", "canvas", "desk"};
+  std::vector<std::string> kinds;
   app.add_option("--mnist", mnist, "MNIST directory")->option_text("DIR");
   app.add_option("--count", count, "Images per class");
   app.add_option("--seed", seed, "Generator seed");
-  app.add_option("--classes", kinds, "Classes to measure");
+  app.add_option("--classes", kinds, "Classes to measure (default: every class the generator makes)");
   app.add_option("--show-failures", show, "Print up to N failures per class");
   digits::options::add_model_option(app, model_path);
   app.add_option("--speed-rounds", rounds, "Passes over the 200 timing images (0: accuracy only)");
@@ -102,6 +113,7 @@ int main(int argc, char** argv) {
     std::optional<digits::Recogniser> recogniser;
     if (!no_judge) recogniser.emplace(digits::load_model(digits::options::resolve_model(model_path)));
     digits::Recogniser* judge = recogniser ? &*recogniser : nullptr;
+    if (kinds.empty()) kinds = generator_classes();
     for (const auto& kind : kinds) {
       const digits::TempDir tmp;
       const fs::path dir = keep.empty() ? tmp.path() : fs::path(keep) / kind;

@@ -37,6 +37,8 @@ int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body) 
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::Success& e) {  // a flag that did all its work while parsing
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
     print_error(name, fmt::format("{} (see {} --help)", e.what(), name));
     return exit_usage;

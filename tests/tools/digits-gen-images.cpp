@@ -410,6 +410,14 @@ int main(int argc, char** argv) {
   app.add_option("--width", o.width, "Fixed picture width (with --height)")->check(CLI::PositiveNumber);
   app.add_option("--height", o.height, "Fixed picture height (with --width)")->check(CLI::PositiveNumber);
   app.add_option("--digits", o.digits, "Digits per line (default random)")->check(CLI::PositiveNumber);
+  // bench-segment measures every kind there is; it asks here rather than keep its own list.
+  app.add_flag_callback(
+      "--list-classes",
+      [] {
+        for (const auto& kind : classes) fmt::print("{}\n", kind);
+        throw CLI::Success();
+      },
+      "Print the kinds of image, one per line, and exit");
   return digits::cli::run(app, argc, argv, [&] {
     if ((o.width > 0) != (o.height > 0)) throw digits::UsageError("--width and --height go together");
     const auto data = digits::load_dataset(o.mnist);
