@@ -14,8 +14,29 @@ namespace {
 // Below this, a pixel is background noise rather than ink.
 constexpr int ink_floor = 24;
 
+// The level of the strong strokes: the 90th percentile of the ink above the noise floor (0 when
+// there is none). Light pencil and full-black ink alike reach it.
+double strong_level(const cv::Mat& img) {
+  std::vector<std::uint8_t> values;
+  values.reserve(static_cast<std::size_t>(img.total()));
+  for (int y = 0; y < img.rows; ++y) {
+    const auto* row = img.ptr<std::uint8_t>(y);
+    for (int x = 0; x < img.cols; ++x)
+      if (row[x] > ink_floor) values.push_back(row[x]);
+  }
+  if (values.empty()) return 0;
+  const auto nth = values.begin() + static_cast<std::ptrdiff_t>(values.size() * 9 / 10);
+  std::nth_element(values.begin(), nth, values.end());
+  return *nth;
+}
+
 cv::Mat thicken(const cv::Mat& ink, double scale) {
-  const double width = stroke_width(ink);
+  // Measured at half the strokes' own strength: faint ink (pencil, a fine pen in a blurred
+  // photo) may never reach half of 255, and would pass for no stroke at all.
+  const double level = strong_level(ink);
+  if (level <= 0) return ink;
+  const cv::Mat strokes = ink > level / 2;
+  const double width = stroke_width(strokes);
   const double wanted = min_stroke_in_box / scale;
   if (width <= 0 || width * scale >= min_stroke_in_box) return ink;
   const int radius = static_cast<int>(std::lround((wanted - width) / 2));
@@ -29,18 +50,11 @@ cv::Mat thicken(const cv::Mat& ink, double scale) {
   return out;
 }
 
-// Scales the intensities so the strong strokes are white: light pencil and full-black ink alike.
+// Scales the intensities so the strong strokes are white.
 void stretch(cv::Mat& img) {
-  std::vector<std::uint8_t> values;
-  values.reserve(static_cast<std::size_t>(img.total()));
-  for (int y = 0; y < img.rows; ++y)
-    for (int x = 0; x < img.cols; ++x)
-      if (img.at<std::uint8_t>(y, x) > ink_floor) values.push_back(img.at<std::uint8_t>(y, x));
-  if (values.empty()) return;
-  const auto nth = values.begin() + static_cast<std::ptrdiff_t>(values.size() * 9 / 10);
-  std::nth_element(values.begin(), nth, values.end());
-  const double top = std::max<double>(*nth, 1);
-  img.convertTo(img, CV_8U, 255.0 / top);
+  const double top = strong_level(img);
+  if (top <= 0) return;
+  img.convertTo(img, CV_8U, 255.0 / std::max(top, 1.0));
 }
 
 }  // namespace

@@ -97,13 +97,14 @@ TEST_SUITE("segment-cli") {
   TEST_CASE("light ink on dark is segmented") { CHECK(share_right("inverted", 60) >= 0.93); }
   TEST_CASE("transparent canvas drawings are segmented") { CHECK(share_right("canvas", 60) >= 0.93); }
   TEST_CASE("a sheet photographed on a desk is segmented") { CHECK(share_right("desk", 60) >= 0.8); }
+  TEST_CASE("a fine pen's thin strokes are segmented") { CHECK(share_right("pen", 60) >= 0.9); }
 
   TEST_CASE("the generator lists the classes above for bench-segment") {
     const auto r = run_process({(test::bin_dir / "digits-gen-images").string(), "--list-classes"});
     REQUIRE(r.exit_code == 0);
     // A new class must get a floor here too.
     CHECK(lines_of(r.out) == std::vector<std::string>{"clean", "touching", "photo", "multiline", "ruled", "grid",
-                                                      "inverted", "canvas", "desk"});
+                                                      "inverted", "canvas", "desk", "pen"});
   }
 
   TEST_CASE("bad inputs give error records and the batch goes on") {

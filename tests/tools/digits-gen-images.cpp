@@ -12,6 +12,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/ximgproc.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -23,10 +24,10 @@ namespace {
 using digits::Error;
 namespace fs = std::filesystem;
 
-const std::vector<std::string> classes{"clean", "touching", "photo", "multiline", "ruled", "grid", "inverted", "canvas", "desk"};
+const std::vector<std::string> classes{"clean", "touching", "photo", "multiline", "ruled", "grid", "inverted", "canvas", "desk", "pen"};
 
 // A photo of a sheet on a desk is a photo of the sheet with the desk around it.
-bool photo_like(const std::string& kind) { return kind == "photo" || kind == "desk"; }
+bool photo_like(const std::string& kind) { return kind == "photo" || kind == "desk" || kind == "pen"; }
 
 struct Options {
   std::string mnist;
@@ -88,6 +89,30 @@ cv::Mat digit_patch(const digits::Split& test, std::size_t index, double height,
   return f;
 }
 
+// The digit of `patch` (ink 0..1) redrawn as a ballpoint or fineliner would write it: a stroke of
+// even width along its skeleton, `width` pixels wide however thick MNIST's pen was.
+cv::Mat pen_patch(const cv::Mat& patch, double width) {
+  // Drawn at a size where the skeleton is smooth and the pen several pixels wide, then shrunk
+  // by area, so a pen under two pixels is anti-aliased as a camera would see it.
+  const int up = std::max(1, static_cast<int>(std::ceil(160.0 / patch.rows)));
+  // The patch is cropped to the ink: with no margin, thinning runs strokes along its edges.
+  const int pad = 2 * up;
+  cv::Mat big;
+  cv::resize(patch, big, patch.size() * up, 0, 0, cv::INTER_CUBIC);
+  cv::copyMakeBorder(big, big, pad, pad, pad, pad, cv::BORDER_CONSTANT, 0);
+  cv::Mat skeleton;
+  cv::ximgproc::thinning(big > 0.4f, skeleton);
+  skeleton = skeleton(cv::Rect(pad, pad, patch.cols * up, patch.rows * up));
+  const int d = std::max(1, static_cast<int>(std::lround(width * up)));
+  cv::Mat stroke;
+  cv::dilate(skeleton, stroke, cv::getStructuringElement(cv::MORPH_ELLIPSE, {d, d}));
+  stroke.convertTo(stroke, CV_32F, 1.0 / 255);
+  cv::GaussianBlur(stroke, stroke, cv::Size(0, 0), 0.3 * up);
+  cv::Mat out;
+  cv::resize(stroke, out, patch.size(), 0, 0, cv::INTER_AREA);
+  return out;
+}
+
 // Per row of the patch, the first and last column with ink (-1 when none).
 std::vector<std::pair<int, int>> row_extents(const cv::Mat& patch) {
   std::vector<std::pair<int, int>> rows(static_cast<std::size_t>(patch.rows), {-1, -1});
@@ -140,6 +165,7 @@ Scene layout(const Options& o, const digits::Split& test, Random& rnd) {
   s.top = margin_y;
   double widest = 0;
   std::uniform_int_distribution<std::size_t> pick(0, test.count() - 1);
+  const double pen_width = k == "pen" ? rnd.uniform(0.025, 0.05) : 0;
   for (int line = 0; line < lines; ++line) {
     const int n = o.digits > 0 ? o.digits
                   : k == "canvas" ? rnd.integer(1, 3)
@@ -158,7 +184,9 @@ Scene layout(const Options& o, const digits::Split& test, Random& rnd) {
       d.label = test.labels.labels[index];
       const double dh = h * rnd.uniform(0.88, 1.12);
       const int weight = photo_like(k) ? rnd.integer(-1, 1) : 0;
-      d.patch = digit_patch(test, index, dh, weight);
+      d.patch = digit_patch(test, index, dh, k == "pen" ? 0 : weight);
+      // One pen for the whole page: 2.5-5% of the digits' height, never under 1.2 pixels.
+      if (k == "pen") d.patch = pen_patch(d.patch, std::max(1.2, pen_width * h));
       d.line = line;
       const double y = base - d.patch.rows + rnd.normal(0.04 * h) + slope * (x - margin_x);
       if (i > 0) {

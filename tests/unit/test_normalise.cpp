@@ -43,6 +43,15 @@ TEST_SUITE("normalise") {
     CHECK(stroke_width(crop) >= 1.5);
   }
 
+  TEST_CASE("faint hairlines are thickened too") {
+    // A fine pen in a blurred photo: the ink map never reaches half of 255.
+    cv::Mat ink = cv::Mat::zeros(400, 300, CV_8U);
+    cv::ellipse(ink, {150, 200}, {100, 180}, 0, 0, 360, cv::Scalar(90), 2);
+    const cv::Mat crop = crop_to_mat(normalise_digit(ink));
+    CHECK(cv::countNonZero(crop > 128) > 40);
+    CHECK(stroke_width(crop) >= 1.5);
+  }
+
   TEST_CASE("stroke width is measured in pixels") {
     cv::Mat bar = cv::Mat::zeros(200, 200, CV_8U);
     cv::rectangle(bar, cv::Rect(20, 90, 160, 6), cv::Scalar(255), cv::FILLED);
