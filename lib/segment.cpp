@@ -277,9 +277,13 @@ void erase_lines(cv::Mat& mask, const cv::Mat& drawn, const std::vector<Segment>
 
 // --- lines ---------------------------------------------------------------------------------------
 
+// Steeper than this (about 17 degrees) is no line of writing but digits stacked out of line.
+constexpr double max_slope = 0.3;
+
 struct TextLine {
   std::vector<Blob> members;
   double height = 0;  // of the page's digits
+  double page_slope = 0;  // what a line too short to have a slope of its own follows
 
   // The members whose middle tells where the line runs: not a fragment (a speck, the loop of a 6
   // whose faint stem was lost) sitting above or below it. All of them if there are no others.
@@ -297,15 +301,15 @@ struct TextLine {
     const auto g = guides();
     return cy(*g.back()) + slope_of(g) * (x - cx(*g.back()));
   }
-  static double slope_of(const std::vector<const Blob*>& g) {
-    if (g.size() < 2) return 0;
+  double slope_of(const std::vector<const Blob*>& g) const {
+    if (g.size() < 2) return page_slope;
     double mx = 0, my = 0;
     for (const auto* b : g) mx += cx(*b), my += cy(*b);
     mx /= static_cast<double>(g.size());
     my /= static_cast<double>(g.size());
     double sxx = 0, sxy = 0;
     for (const auto* b : g) sxx += (cx(*b) - mx) * (cx(*b) - mx), sxy += (cx(*b) - mx) * (cy(*b) - my);
-    return sxx > 0 ? std::clamp(sxy / sxx, -0.3, 0.3) : 0;
+    return sxx > 0 ? std::clamp(sxy / sxx, -max_slope, max_slope) : page_slope;
   }
   static double cx(const Blob& b) { return b.box.x + b.box.width / 2.0; }
   static double cy(const Blob& b) { return b.box.y + b.box.height / 2.0; }
@@ -866,8 +870,47 @@ std::vector<Blob> drop_frame_slivers(std::vector<Blob> blobs, const cv::Size& pi
 
 // --- step 5 --------------------------------------------------------------------------------------
 
+namespace {
+
+// The slope most of the page's writing follows: the one at which the most pairs of full-height
+// neighbours (within four digit heights of each other) lie level, each pair counting less the
+// further it is off level. A line's first digit has no slope of its own, and on a steep line (a
+// photo turned by 10 degrees, writing that climbs) its second digit could be out of its reach at
+// slope 0 and start a line of its own.
+double page_slope(const std::vector<Blob>& blobs, double height) {
+  // `blobs` are in order of their middles' abscissae.
+  std::vector<cv::Point2d> pairs;  // (dx, dy) of each pair
+  for (std::size_t i = 0; i < blobs.size(); ++i) {
+    if (blobs[i].box.height < 0.6 * height) continue;
+    for (std::size_t j = i + 1; j < blobs.size(); ++j) {
+      const double dx = TextLine::cx(blobs[j]) - TextLine::cx(blobs[i]);
+      if (dx > 4 * height) break;
+      if (blobs[j].box.height < 0.6 * height || dx <= 0) continue;
+      pairs.emplace_back(dx, TextLine::cy(blobs[j]) - TextLine::cy(blobs[i]));
+    }
+  }
+  const double spread = 0.15 * height;
+  const auto level = [&](double slope) {
+    double sum = 0;
+    for (const auto& p : pairs) {
+      const double off = (p.y - slope * p.x) / spread;
+      sum += std::exp(-off * off);
+    }
+    return sum;
+  };
+  // Level writing wins ties: steps of 0.01 outwards from 0.
+  double best = 0, best_level = level(0);
+  for (int step = 1; step <= static_cast<int>(std::lround(max_slope * 100)); ++step)
+    for (const double slope : {step / 100.0, -step / 100.0})
+      if (const double l = level(slope); l > best_level + 1e-9) best = slope, best_level = l;
+  return best;
+}
+
+}  // namespace
+
 std::vector<std::vector<Blob>> group_lines(std::vector<Blob> blobs, double height) {
   std::ranges::sort(blobs, [](const Blob& a, const Blob& b) { return TextLine::cx(a) < TextLine::cx(b); });
+  const double slope_of_page = page_slope(blobs, height);
   std::vector<TextLine> lines;
   for (auto& blob : blobs) {
     const double tolerance = 0.5 * std::max<double>(height, blob.box.height);
@@ -880,7 +923,7 @@ std::vector<std::vector<Blob>> group_lines(std::vector<Blob> blobs, double heigh
     if (best)
       best->members.push_back(std::move(blob));
     else
-      lines.push_back({{std::move(blob)}, height});
+      lines.push_back({{std::move(blob)}, height, slope_of_page});
   }
   // Order lines by their height at a common abscissa, so a slanted page still reads top down.
   double x_mid = 0, slope_sum = 0;

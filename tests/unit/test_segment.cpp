@@ -502,6 +502,23 @@ TEST_SUITE("segment") {
     }
   }
 
+  TEST_CASE("a steeply climbing line with wide gaps stays one line") {
+    // Writing climbing at 14 degrees, digits two heights apart: each is more than half a digit
+    // height above the one before, so no line may be followed at slope 0 from its first digit.
+    cv::Mat mask = cv::Mat::zeros(400, 1000, CV_8U);
+    const double slope = -std::tan(14 * CV_PI / 180);
+    std::vector<int> xs;
+    for (int i = 0; i < 6; ++i) {
+      const cv::Point c(60 + 170 * i, 330 + static_cast<int>(slope * 170 * i));
+      cv::rectangle(mask, cv::Rect(c.x - 15, c.y - 35, 30, 70), cv::Scalar(255), 6);
+      xs.push_back(c.x);
+    }
+    const auto lines = group_lines(find_blobs(mask), 70);
+    REQUIRE(lines.size() == 1);
+    REQUIRE(lines[0].size() == 6);
+    for (std::size_t i = 0; i < 6; ++i) CHECK(std::abs(lines[0][i].box.x + lines[0][i].box.width / 2 - xs[i]) <= 2);
+  }
+
   TEST_CASE("a whole picture gives boxes in reading order and a blank one none") {
     const auto record = segment_image(page("3 8 1"));
     CHECK(record.width == 600);
