@@ -345,6 +345,11 @@ Crop digit_crop(const cv::Mat& ink, const Blob& blob) {
 
 namespace {
 
+// Pictures no larger than this on their shorter side are a thumbnail of a digit or two (an MNIST
+// image is 28 px): no photo of a sheet on a desk. (At 100, some photos of a desk with one short
+// line of digits on the sheet fall below it: desk 272 -> 261 of 300.)
+constexpr int small_picture = 48;
+
 // A sheet's outline: its convex hull, and the corners of the polygon that hull nearly is.
 struct Outline {
   std::vector<cv::Point> hull, corners;
@@ -443,6 +448,9 @@ std::optional<cv::Mat> past_soft_sides(const cv::Mat& small, const cv::Mat& page
 }  // namespace
 
 cv::Mat isolate_page(const cv::Mat& gray) {
+  // A thumbnail is no photo of a desk, and a thick digit drawn light on dark in one (a bright 8
+  // filling an MNIST image) would pass for a sheet, its background for the desk.
+  if (std::min(gray.cols, gray.rows) <= small_picture) return gray;
   // A desk shows on two sides of the frame at least, darker than the middle of the picture; most
   // pictures (scans, crops, drawings) are done with at this glance.
   const double middle = cv::mean(gray(cv::Rect(gray.cols / 4, gray.rows / 4, gray.cols / 2, gray.rows / 2)))[0];
