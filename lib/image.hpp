@@ -2,6 +2,7 @@
 // Turning uploaded bytes into a grayscale picture safely: the size is read from the file's header
 // before anything is decoded, so a hostile header cannot make us allocate gigabytes.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -51,5 +52,8 @@ struct Working {
   double scale = 1;  // working = original * scale
 };
 Working to_working_resolution(const cv::Mat& gray, int max_side);
+
+// How many pixels of an 8-bit single-channel image have each grey level.
+std::array<int, 256> histogram(const cv::Mat& img);
 
 }  // namespace digits

@@ -1,11 +1,11 @@
 #include "normalise.hpp"
 
 #include "error.hpp"
+#include "image.hpp"
 
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 
 namespace digits {
@@ -18,13 +18,8 @@ constexpr int ink_floor = 24;
 // The level of the strong strokes: the 90th percentile of the ink above the noise floor (0 when
 // there is none). Light pencil and full-black ink alike reach it.
 double strong_level(const cv::Mat& img) {
-  // A histogram, not a sort: a digit's crop at full resolution has tens of thousands of pixels.
-  std::array<int, 256> count{};
+  const auto count = histogram(img);
   int total = 0;
-  for (int y = 0; y < img.rows; ++y) {
-    const auto* row = img.ptr<std::uint8_t>(y);
-    for (int x = 0; x < img.cols; ++x) ++count[row[x]];
-  }
   for (int v = ink_floor + 1; v < 256; ++v) total += count[static_cast<std::size_t>(v)];
   if (total == 0) return 0;
   // The value of rank total * 9 / 10 (from 0) among the ink above the floor.
@@ -60,8 +55,7 @@ cv::Mat thicken(const cv::Mat& ink, double scale) {
 // Scales the intensities so the strong strokes are white.
 void stretch(cv::Mat& img) {
   const double top = strong_level(img);
-  if (top <= 0) return;
-  img.convertTo(img, CV_8U, 255.0 / std::max(top, 1.0));
+  if (top > 0) img.convertTo(img, CV_8U, 255.0 / top);
 }
 
 }  // namespace
