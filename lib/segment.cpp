@@ -267,10 +267,11 @@ struct TextLine {
 
   // The members whose middle tells where the line runs: not a fragment (a speck, the loop of a 6
   // whose faint stem was lost) sitting above or below it. All of them if there are no others.
+  static bool full_height(const Blob& b, double height) { return b.box.height >= 0.6 * height; }
   std::vector<const Blob*> guides() const {
     std::vector<const Blob*> out;
     for (const auto& b : members)
-      if (b.box.height >= 0.6 * height) out.push_back(&b);
+      if (full_height(b, height)) out.push_back(&b);
     if (out.empty())
       for (const auto& b : members) out.push_back(&b);
     return out;
@@ -869,11 +870,11 @@ double page_slope(const std::vector<Blob>& blobs, double height) {
   // `blobs` are in order of their middles' abscissae.
   std::vector<cv::Point2d> pairs;  // (dx, dy) of each pair
   for (std::size_t i = 0; i < blobs.size(); ++i) {
-    if (blobs[i].box.height < 0.6 * height) continue;
+    if (!TextLine::full_height(blobs[i], height)) continue;
     for (std::size_t j = i + 1; j < blobs.size(); ++j) {
       const double dx = TextLine::cx(blobs[j]) - TextLine::cx(blobs[i]);
       if (dx > 4 * height) break;
-      if (blobs[j].box.height < 0.6 * height || dx <= 0) continue;
+      if (!TextLine::full_height(blobs[j], height) || dx <= 0) continue;
       pairs.emplace_back(dx, TextLine::cy(blobs[j]) - TextLine::cy(blobs[i]));
     }
   }
