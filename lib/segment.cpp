@@ -362,6 +362,13 @@ std::optional<Outline> sheet_in(const cv::Mat& bright, const cv::Mat& sharp_brig
   std::vector<cv::Point> corners;
   cv::approxPolyDP(hull, corners, 0.03 * cv::arcLength(hull, true), true);
   if (corners.size() < 4 || corners.size() > 8) return std::nullopt;
+  // A sheet has four corners, five where a side bends or a corner is folded; more lie only
+  // where the frame cuts it. A bold rounded digit drawn light on dark (a 0 or an 8 filling the
+  // picture) has seven or eight, all of them inside the frame.
+  const auto inside_frame = [&](const cv::Point& p) {
+    return p.x > 1 && p.y > 1 && p.x < bright.cols - 2 && p.y < bright.rows - 2;
+  };
+  if (std::ranges::count_if(corners, inside_frame) > 5) return std::nullopt;
   std::array<bool, 4> sides{};
   for (const auto& p : hull) {
     sides[0] = sides[0] || p.x <= 1;

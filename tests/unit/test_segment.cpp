@@ -137,6 +137,14 @@ TEST_SUITE("segment") {
     CHECK(cv::countNonZero(isolate_page(drawing) != drawing) == 0);
   }
 
+  TEST_CASE("a bold bright 0 filling a dark picture, its hole small, is no sheet") {
+    // Its outline is convex and mostly bright inside, like a sheet's, but rounded.
+    cv::Mat drawing(112, 112, CV_8U, cv::Scalar(0));
+    cv::ellipse(drawing, {56, 56}, {22, 32}, 0, 0, 360, cv::Scalar(255), 18);
+    cv::GaussianBlur(drawing, drawing, {5, 5}, 0);
+    CHECK(cv::countNonZero(isolate_page(drawing) != drawing) == 0);
+  }
+
   TEST_CASE("the ink map takes the lighting out") {
     const cv::Mat img = page("7");
     const cv::Mat ink = ink_map(img, false);
