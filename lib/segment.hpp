@@ -42,6 +42,11 @@ bool is_light_on_dark(const cv::Mat& gray);
 // are divided away rather than thresholded.
 cv::Mat ink_map(const cv::Mat& gray, bool light_on_dark);
 
+// How many times smaller the picture (polarity as given) may be read with its digits still
+// comfortably large: 1, 2 or 4, judged from a glance at a quarter of its size. Large writing
+// carries no more information at full size, only more pixels to process.
+int writing_reduction(const cv::Mat& gray, bool light_on_dark);
+
 // --- step 3: binarisation and clean-up --------------------------------------------------------
 
 struct Blob;

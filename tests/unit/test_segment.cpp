@@ -556,6 +556,38 @@ TEST_SUITE("segment") {
     }
   }
 
+  TEST_CASE("large writing in thick strokes is read smaller, a fine pen and small writing are not") {
+    // Digits of about 65, 125 and 245 px in strokes of a tenth of that, and 125 px in a 3 px pen.
+    const auto written = [](double scale, int thickness) {
+      cv::Mat img(static_cast<int>(60 * scale) + 40, static_cast<int>(130 * scale) + 80, CV_8U, cv::Scalar(235));
+      cv::putText(img, "4 7 2", {40, static_cast<int>(45 * scale) + 20}, cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(40), thickness);
+      return img;
+    };
+    CHECK(writing_reduction(written(2.5, 7), false) == 1);
+    CHECK(writing_reduction(written(5, 14), false) == 2);
+    CHECK(writing_reduction(written(10, 28), false) == 4);
+    CHECK(writing_reduction(written(5, 3), false) == 1);
+    CHECK(writing_reduction(255 - written(5, 14), true) == 2);
+    // Read at a quarter of its size, each digit's box is still its own ink's, in the picture's pixels.
+    const cv::Mat large = written(10, 28);
+    const auto record = segment_image(large);
+    std::vector<cv::Rect> truth;
+    cv::Mat labels;
+    const int n = cv::connectedComponents(large < 128, labels, 8);
+    for (int label = 1; label < n; ++label) truth.push_back(cv::boundingRect(labels == label));
+    std::ranges::sort(truth, {}, &cv::Rect::x);
+    REQUIRE(truth.size() == 3);
+    REQUIRE(record.digits.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) {
+      const Box& b = record.digits[i].box;
+      CAPTURE(i);
+      CHECK(std::abs(b.x - truth[i].x) <= 5);
+      CHECK(std::abs(b.y - truth[i].y) <= 5);
+      CHECK(std::abs(b.x + b.w - truth[i].br().x) <= 5);
+      CHECK(std::abs(b.y + b.h - truth[i].br().y) <= 5);
+    }
+  }
+
   TEST_CASE("digits in a thick marker are kept though their loops have closed") {
     const auto images = read_idx_images(test::source_dir / "data/mnist/t10k-images-idx3-ubyte");
     const cv::Mat marker = cv::getStructuringElement(cv::MORPH_ELLIPSE, {35, 35});
