@@ -576,7 +576,7 @@ int writing_reduction(const cv::Mat& gray, bool light_on_dark) {
   std::erase_if(blobs, [&](const Blob& b) { return spans_page(b.box, small.size()); });
   // A fine pen's strokes are faint or gone at a glance, and every stroke is about 1.5 px wider
   // there than it is (the glance is blurred): too thin, or digits too short, to shrink.
-  const double height = glance * typical_height(blobs), stroke = glance * (stroke_width(mask) - 1.5);
+  const double height = glance * typical_height(blobs, small.size()), stroke = glance * (stroke_width(mask) - 1.5);
   for (const int f : {4, 2})
     if (height >= f * comfortable_height && stroke >= f * comfortable_stroke) return f;
   return 1;
@@ -799,12 +799,17 @@ std::vector<Blob> find_blobs(const cv::Mat& mask) {
   return blobs;
 }
 
-double typical_height(const std::vector<Blob>& blobs) {
+double typical_height(const std::vector<Blob>& blobs, const cv::Size& picture) {
+  // What the frame cuts (a desk's edge, a scanner's dark border, a neighbour's stroke) is no
+  // guide to the digits' size, unless nothing else is there (a tight crop).
+  const auto at_frame = [&](const Blob& b) { return !picture.empty() && touches_frame(b.box, picture); };
+  const bool inside_any = !std::ranges::all_of(blobs, at_frame);
   std::vector<std::pair<int, int>> height_area;
   long total = 0;
   for (const auto& b : blobs) {
     const int h = b.box.height, w = b.box.width;
     if (h < 4 || w > 10 * h || h > 25 * w) continue;  // specks and line-shaped marks (chains of touching digits count)
+    if (inside_any && at_frame(b)) continue;
     const int area = cv::countNonZero(b.mask);
     height_area.emplace_back(h, area);
     total += area;
@@ -1012,7 +1017,7 @@ ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Re
   // A faint rule is in the mask only where it touches the digits written on it, in pieces too
   // short to be found: look for it where it is whole, at a lower level.
   if (remove_straight_lines(mask, faint) > 0) blobs = find_blobs(mask);
-  const double height = typical_height(blobs);
+  const double height = typical_height(blobs, mask.size());
   blobs = merge_pieces(std::move(blobs), height);
   blobs = drop_marks(std::move(blobs), height);
   blobs = drop_frame_slivers(std::move(blobs), mask.size());

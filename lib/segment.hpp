@@ -82,8 +82,9 @@ std::vector<Blob> find_blobs(const cv::Mat& mask);
 int remove_frames(cv::Mat& mask, const std::vector<Blob>& blobs);
 
 // The height of a typical digit: the area-weighted median height of the blobs that are not
-// line-shaped, so specks barely count. 0 when there are none.
-double typical_height(const std::vector<Blob>& blobs);
+// line-shaped, so specks barely count, and (given the `picture`'s size) of those inside the
+// frame when there are any. 0 when there are none.
+double typical_height(const std::vector<Blob>& blobs, const cv::Size& picture = {});
 
 // Joins the pieces of one digit (a broken 5, 4 or 7, a dotted stroke) into it: a piece shorter
 // than a digit joins the blob it overlaps horizontally when together they stay digit-sized.

@@ -556,6 +556,22 @@ TEST_SUITE("segment") {
     }
   }
 
+  TEST_CASE("a dark band along the frame (a desk's edge) does not set the digits' size") {
+    // The band is ink to the binarisation, and larger than any digit: were it a guide to their
+    // size, the digits would be dropped as specks.
+    const auto blobs = blobs_drawn([](cv::Mat& m) {
+      for (int i = 0; i < 4; ++i) cv::rectangle(m, cv::Rect(40 + 60 * i, 100, 25, 40), cv::Scalar(255), 4);
+      cv::rectangle(m, cv::Rect(330, 0, 70, 300), cv::Scalar(255), cv::FILLED);
+      cv::rectangle(m, cv::Rect(0, 250, 400, 50), cv::Scalar(255), cv::FILLED);
+    });
+    REQUIRE(blobs.size() == 5);
+    CHECK(typical_height(blobs, {400, 300}) == 44);  // 40, and the 4 px pen round it
+    CHECK(typical_height(blobs) == 300);  // without the picture's size, the band counts
+    // A tight crop: every blob touches the frame, and they are all there is to go by.
+    const auto tight = blobs_drawn([](cv::Mat& m) { cv::rectangle(m, cv::Rect(0, 0, 30, 60), cv::Scalar(255), 5); }, {30, 60});
+    CHECK(typical_height(tight, {30, 60}) == 60);
+  }
+
   TEST_CASE("large writing in thick strokes is read smaller, a fine pen and small writing are not") {
     // Digits of about 65, 125 and 245 px in strokes of a tenth of that, and 125 px in a 3 px pen.
     const auto written = [](double scale, int thickness) {
