@@ -554,6 +554,10 @@ cv::Mat ink_map(const cv::Mat& gray, bool light_on_dark) {
 
 namespace {
 
+// Digits shorter than this are read at twice their size (bench-segment at 1000 per class: touching
+// 93.6 -> 94.5%, grid 94.3 -> 95.8%, no class worse by more than an image; 26 or 40 gained less).
+constexpr double small_height = 32;
+
 // Digits at least this tall, in strokes at least this wide, read as well at that size as larger:
 // the crop is 20 px, seams are looked for at most 96 px tall, and a stroke of four pixels keeps
 // its shape. (At 48 px, bench-segment's touching and photo classes lost a few images in 1000.)
@@ -983,6 +987,39 @@ Box original_box(const cv::Rect& r, double scale, const cv::Size& original) {
   return {x0, y0, x1 - x0, y1 - y0};
 }
 
+// The digits' blobs in a picture (polarity as given), the ink map they were found in and their
+// typical height: steps 2 to 4 up to grouping.
+struct Found {
+  cv::Mat ink;
+  std::vector<Blob> blobs;
+  double height = 0;
+};
+
+Found find_digits(const cv::Mat& picture, bool light_on_dark) {
+  Found found;
+  found.ink = ink_map(picture, light_on_dark);
+  std::vector<Blob>& blobs = found.blobs;
+  cv::Mat faint;
+  cv::Mat mask = binarise(found.ink, &blobs, &faint);
+  // Boxes drawn around digits (a form's fields) would pass for 0s and hide the digits inside.
+  if (remove_frames(mask, blobs) > 0) blobs = find_blobs(mask);
+  // A dense grid can hide some of its lines from the first search (the strongest are found
+  // first): look again while ink still spans the page.
+  for (int pass = 0; pass < 3; ++pass) {
+    if (std::ranges::none_of(blobs, [&](const Blob& b) { return spans_page(b.box, mask.size()); })) break;
+    if (remove_straight_lines(mask) == 0) break;
+    blobs = find_blobs(mask);
+  }
+  // A faint rule is in the mask only where it touches the digits written on it, in pieces too
+  // short to be found: look for it where it is whole, at a lower level.
+  if (remove_straight_lines(mask, faint) > 0) blobs = find_blobs(mask);
+  found.height = typical_height(blobs, mask.size());
+  blobs = merge_pieces(std::move(blobs), found.height);
+  blobs = drop_marks(std::move(blobs), found.height);
+  blobs = drop_frame_slivers(std::move(blobs), mask.size());
+  return found;
+}
+
 }  // namespace
 
 ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Recogniser* judge, cv::Size full) {
@@ -1001,34 +1038,25 @@ ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Re
   // Large writing is read smaller: the same digits, a fraction of the pixels.
   const cv::Mat picture = shrink(isolated, writing_reduction(isolated, light_on_dark));
   working.scale *= static_cast<double>(picture.cols) / isolated.cols;
-  const cv::Mat ink = ink_map(picture, light_on_dark);
-  std::vector<Blob> blobs;
-  cv::Mat faint;
-  cv::Mat mask = binarise(ink, &blobs, &faint);
-  // Boxes drawn around digits (a form's fields) would pass for 0s and hide the digits inside.
-  if (remove_frames(mask, blobs) > 0) blobs = find_blobs(mask);
-  // A dense grid can hide some of its lines from the first search (the strongest are found
-  // first): look again while ink still spans the page.
-  for (int pass = 0; pass < 3; ++pass) {
-    if (std::ranges::none_of(blobs, [&](const Blob& b) { return spans_page(b.box, mask.size()); })) break;
-    if (remove_straight_lines(mask) == 0) break;
-    blobs = find_blobs(mask);
+  Found found = find_digits(picture, light_on_dark);
+  // Small writing is read again at twice its size: strokes that nearly meet (touching digits,
+  // a loop almost closed) part in the enlarged ink's grey levels, and seams find room between them.
+  const double enlarged_area = 4.0 * static_cast<double>(picture.total());
+  const double working_area = static_cast<double>(options.working_side) * options.working_side;
+  if (found.height > 0 && found.height < small_height && enlarged_area <= working_area) {
+    cv::Mat enlarged;
+    cv::resize(picture, enlarged, cv::Size(picture.cols * 2, picture.rows * 2), 0, 0, cv::INTER_CUBIC);
+    found = find_digits(enlarged, light_on_dark);
+    working.scale *= 2;
   }
-  // A faint rule is in the mask only where it touches the digits written on it, in pieces too
-  // short to be found: look for it where it is whole, at a lower level.
-  if (remove_straight_lines(mask, faint) > 0) blobs = find_blobs(mask);
-  const double height = typical_height(blobs, mask.size());
-  blobs = merge_pieces(std::move(blobs), height);
-  blobs = drop_marks(std::move(blobs), height);
-  blobs = drop_frame_slivers(std::move(blobs), mask.size());
-  auto lines = group_lines(std::move(blobs), height);
-  for (auto& line : lines) line = read_line(std::move(line), ink, judge);
+  auto lines = group_lines(std::move(found.blobs), found.height);
+  for (auto& line : lines) line = read_line(std::move(line), found.ink, judge);
   for (std::size_t l = 0; l < lines.size(); ++l)
     for (const auto& blob : lines[l]) {
       DigitRecord digit;
       digit.box = original_box(blob.box, working.scale, full);
       digit.line = static_cast<int>(l);
-      digit.pixels = digit_crop(ink, blob);
+      digit.pixels = digit_crop(found.ink, blob);
       record.digits.push_back(std::move(digit));
     }
   return record;

@@ -556,6 +556,29 @@ TEST_SUITE("segment") {
     }
   }
 
+  TEST_CASE("small writing, read at twice its size, gets boxes in the picture's own pixels") {
+    // Digits about 22 px tall: read enlarged, each box must still be its own ink's.
+    cv::Mat small(60, 150, CV_8U, cv::Scalar(235));
+    cv::putText(small, "5 3 9", {12, 42}, cv::FONT_HERSHEY_SIMPLEX, 0.8, cv::Scalar(40), 2);
+    std::vector<cv::Rect> truth;
+    cv::Mat labels;
+    const int n = cv::connectedComponents(small < 128, labels, 8);
+    for (int label = 1; label < n; ++label) truth.push_back(cv::boundingRect(labels == label));
+    std::ranges::sort(truth, {}, &cv::Rect::x);
+    REQUIRE(truth.size() == 3);
+    const auto record = segment_image(small);
+    REQUIRE(record.digits.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) {
+      const Box& b = record.digits[i].box;
+      CAPTURE(i);
+      CHECK(truth[i].height < 32);
+      CHECK(std::abs(b.x - truth[i].x) <= 1);
+      CHECK(std::abs(b.y - truth[i].y) <= 1);
+      CHECK(std::abs(b.x + b.w - truth[i].br().x) <= 1);
+      CHECK(std::abs(b.y + b.h - truth[i].br().y) <= 1);
+    }
+  }
+
   TEST_CASE("a dark band along the frame (a desk's edge) does not set the digits' size") {
     // The band is ink to the binarisation, and larger than any digit: were it a guide to their
     // size, the digits would be dropped as specks.
