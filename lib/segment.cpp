@@ -881,20 +881,20 @@ std::vector<Blob> drop_marks(std::vector<Blob> blobs, double height) {
   return blobs;
 }
 
-std::vector<Blob> drop_frame_slivers(std::vector<Blob> blobs, const cv::Size& picture) {
-  const auto at_frame = [&](const cv::Rect& r) { return touches_frame(r, picture); };
-  const auto elongated = [](const cv::Rect& r) { return std::max(r.width, r.height) >= 4 * std::min(r.width, r.height); };
-  if (std::ranges::none_of(blobs, [&](const Blob& b) { return at_frame(b.box) && elongated(b.box); })) return blobs;
+std::vector<Blob> drop_slivers(std::vector<Blob> blobs, const cv::Size& picture, bool lined) {
+  const auto suspect = [&](const cv::Rect& r) {
+    const bool elongated = std::max(r.width, r.height) >= 4 * std::min(r.width, r.height);
+    return elongated && (lined || touches_frame(r, picture));
+  };
+  if (std::ranges::none_of(blobs, [&](const Blob& b) { return suspect(b.box); })) return blobs;
   std::vector<double> strokes;
   for (const auto& b : blobs)
-    if (!at_frame(b.box)) strokes.push_back(stroke_width(b.mask));
+    if (!suspect(b.box)) strokes.push_back(stroke_width(b.mask));
   if (strokes.empty()) return blobs;  // nothing to compare with: a tight crop of a 1 is a 1
   const auto middle = strokes.begin() + static_cast<std::ptrdiff_t>(strokes.size() / 2);
   std::ranges::nth_element(strokes, middle);
   const double stroke = *middle;
-  std::erase_if(blobs, [&](const Blob& b) {
-    return at_frame(b.box) && elongated(b.box) && stroke_width(b.mask) < 0.6 * stroke;
-  });
+  std::erase_if(blobs, [&](const Blob& b) { return suspect(b.box) && stroke_width(b.mask) < 0.6 * stroke; });
   return blobs;
 }
 
@@ -1002,21 +1002,27 @@ Found find_digits(const cv::Mat& picture, bool light_on_dark) {
   cv::Mat faint;
   cv::Mat mask = binarise(found.ink, &blobs, &faint);
   // Boxes drawn around digits (a form's fields) would pass for 0s and hide the digits inside.
-  if (remove_frames(mask, blobs) > 0) blobs = find_blobs(mask);
+  int removed = remove_frames(mask, blobs);
+  if (removed > 0) blobs = find_blobs(mask);
   // A dense grid can hide some of its lines from the first search (the strongest are found
   // first): look again while ink still spans the page.
   for (int pass = 0; pass < 3; ++pass) {
     if (std::ranges::none_of(blobs, [&](const Blob& b) { return spans_page(b.box, mask.size()); })) break;
-    if (remove_straight_lines(mask) == 0) break;
+    const int lines = remove_straight_lines(mask);
+    if (lines == 0) break;
+    removed += lines;
     blobs = find_blobs(mask);
   }
   // A faint rule is in the mask only where it touches the digits written on it, in pieces too
   // short to be found: look for it where it is whole, at a lower level.
-  if (remove_straight_lines(mask, faint) > 0) blobs = find_blobs(mask);
+  if (const int lines = remove_straight_lines(mask, faint); lines > 0) {
+    removed += lines;
+    blobs = find_blobs(mask);
+  }
   found.height = typical_height(blobs, mask.size());
   blobs = merge_pieces(std::move(blobs), found.height);
   blobs = drop_marks(std::move(blobs), found.height);
-  blobs = drop_frame_slivers(std::move(blobs), mask.size());
+  blobs = drop_slivers(std::move(blobs), mask.size(), removed > 0);
   return found;
 }
 

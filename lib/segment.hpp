@@ -102,7 +102,9 @@ std::vector<Blob> drop_marks(std::vector<Blob> blobs, double height);
 // Drops the slivers the picture's frame cuts off straight lines (the end of a rule or a grid
 // line, the edge of a sheet): long, thin, touching the frame, with strokes much thinner than the
 // other blobs' (a 1 at the edge of a tight crop is written with the same pen as its neighbours).
-std::vector<Blob> drop_frame_slivers(std::vector<Blob> blobs, const cv::Size& picture);
+// On `lined` paper (lines were removed), such slivers anywhere: the pieces of a wavy or broken
+// line that the line search did not take.
+std::vector<Blob> drop_slivers(std::vector<Blob> blobs, const cv::Size& picture, bool lined = false);
 
 // --- step 5: lines and reading order ----------------------------------------------------------
 

@@ -384,7 +384,7 @@ TEST_SUITE("segment") {
       digit(m, 200);
     });
     REQUIRE(with_line.size() == 3);
-    const auto kept = drop_frame_slivers(with_line, {400, 300});
+    const auto kept = drop_slivers(with_line, {400, 300});
     REQUIRE(kept.size() == 2);
     CHECK(kept[0].box.x > 50);
     // A 1 in the same pen as its neighbours, at the edge of a tight crop, stays; so does a 1 alone.
@@ -392,13 +392,32 @@ TEST_SUITE("segment") {
       cv::line(m, {3, 100}, {3, 180}, cv::Scalar(255), 8);
       digit(m, 100);
     });
-    CHECK(drop_frame_slivers(with_one, {400, 300}).size() == 2);
+    CHECK(drop_slivers(with_one, {400, 300}).size() == 2);
     const auto one_alone = blobs_drawn([](cv::Mat& m) { cv::line(m, {1, 0}, {1, 299}, cv::Scalar(255), 3); });
-    CHECK(drop_frame_slivers(one_alone, {400, 300}).size() == 1);
+    CHECK(drop_slivers(one_alone, {400, 300}).size() == 1);
     // And in the whole pipeline: a grid line leaving a photographed page.
     cv::Mat photo = page("305");
     cv::line(photo, {1, 30}, {3, 170}, cv::Scalar(120), 2);
     CHECK(segment_image(photo).digits.size() == 3);
+  }
+
+  TEST_CASE("on lined paper a hairline piece of a line is dropped anywhere, a 1 in the writer's pen is not") {
+    const auto digit = [](cv::Mat& m, int x) { cv::rectangle(m, cv::Rect(x, 100, 40, 80), cv::Scalar(255), 8); };
+    // A piece of a wavy grid line the line search left, between two 0s, away from the frame.
+    const auto with_piece = blobs_drawn([&](cv::Mat& m) {
+      digit(m, 100);
+      cv::line(m, {170, 90}, {171, 170}, cv::Scalar(255), 2);
+      digit(m, 200);
+    });
+    REQUIRE(with_piece.size() == 3);
+    CHECK(drop_slivers(with_piece, {400, 300}, true).size() == 2);
+    CHECK(drop_slivers(with_piece, {400, 300}, false).size() == 3);  // unlined: a 1 in a fine pen
+    const auto with_one = blobs_drawn([&](cv::Mat& m) {
+      digit(m, 100);
+      cv::line(m, {170, 100}, {170, 180}, cv::Scalar(255), 8);
+      digit(m, 200);
+    });
+    CHECK(drop_slivers(with_one, {400, 300}, true).size() == 3);
   }
 
   TEST_CASE("a faint rule the digits are written on is removed though the mask holds it only in pieces") {
