@@ -881,6 +881,18 @@ std::vector<Blob> drop_marks(std::vector<Blob> blobs, double height) {
   return blobs;
 }
 
+std::vector<Blob> drop_frame_bands(std::vector<Blob> blobs, const cv::Size& picture, double height) {
+  std::erase_if(blobs, [&](const Blob& b) {
+    const cv::Rect& r = b.box;
+    const bool left = r.x <= 1, right = r.br().x >= picture.width - 1;
+    const bool top = r.y <= 1, bottom = r.br().y >= picture.height - 1;
+    const bool along_side = (left != right) && r.height >= std::max(picture.height / 2.0, 1.5 * height);
+    const bool along_edge = (top != bottom) && r.width >= std::max(picture.width / 2.0, 1.5 * height);
+    return along_side || along_edge;
+  });
+  return blobs;
+}
+
 std::vector<Blob> drop_slivers(std::vector<Blob> blobs, const cv::Size& picture, bool lined) {
   const auto suspect = [&](const cv::Rect& r) {
     const bool elongated = std::max(r.width, r.height) >= 4 * std::min(r.width, r.height);
@@ -1022,6 +1034,7 @@ Found find_digits(const cv::Mat& picture, bool light_on_dark) {
   found.height = typical_height(blobs, mask.size());
   blobs = merge_pieces(std::move(blobs), found.height);
   blobs = drop_marks(std::move(blobs), found.height);
+  blobs = drop_frame_bands(std::move(blobs), mask.size(), found.height);
   blobs = drop_slivers(std::move(blobs), mask.size(), removed > 0);
   return found;
 }

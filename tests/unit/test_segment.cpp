@@ -401,6 +401,32 @@ TEST_SUITE("segment") {
     CHECK(segment_image(photo).digits.size() == 3);
   }
 
+  TEST_CASE("what runs along the frame (a desk beside the sheet) is dropped, a 1 in a tight crop is not") {
+    const auto digit = [](cv::Mat& m, int x) { cv::rectangle(m, cv::Rect(x, 100, 40, 80), cv::Scalar(255), 8); };
+    const auto with_desk = blobs_drawn([&](cv::Mat& m) {
+      cv::rectangle(m, cv::Rect(0, 20, 30, 260), cv::Scalar(255), cv::FILLED);  // the desk on the left
+      cv::rectangle(m, cv::Rect(60, 285, 300, 15), cv::Scalar(255), cv::FILLED);  // a shadow along the bottom
+      digit(m, 100);
+      digit(m, 200);
+    });
+    REQUIRE(with_desk.size() == 4);
+    const auto kept = drop_frame_bands(with_desk, {400, 300}, 88);
+    REQUIRE(kept.size() == 2);
+    CHECK(kept[0].box.x == 96);
+    // A 1 filling a tight crop from top to bottom, or standing at its edge, is writing.
+    const auto tight = blobs_drawn([](cv::Mat& m) { cv::line(m, {2, 0}, {8, 59}, cv::Scalar(255), 4); }, {30, 60});
+    CHECK(drop_frame_bands(tight, {30, 60}, 60).size() == 1);
+    const auto at_edge = blobs_drawn([&](cv::Mat& m) {
+      cv::line(m, {1, 40}, {1, 200}, cv::Scalar(255), 6);
+      digit(m, 100);
+    }, {400, 240});
+    CHECK(drop_frame_bands(at_edge, {400, 240}, 160).size() == 2);
+    // And in the whole pipeline: a photo whose left side is desk.
+    cv::Mat photo = page("3 8 1");
+    photo(cv::Rect(0, 0, 25, 200)).setTo(60);
+    CHECK(segment_image(photo).digits.size() == 3);
+  }
+
   TEST_CASE("on lined paper a hairline piece of a line is dropped anywhere, a 1 in the writer's pen is not") {
     const auto digit = [](cv::Mat& m, int x) { cv::rectangle(m, cv::Rect(x, 100, 40, 80), cv::Scalar(255), 8); };
     // A piece of a wavy grid line the line search left, between two 0s, away from the frame.
