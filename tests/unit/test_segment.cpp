@@ -56,6 +56,29 @@ double correlation(const Crop& a, const Crop& b) {
   return fa.dot(fb) / std::sqrt(fa.dot(fa) * fb.dot(fb));
 }
 
+// The boxes of a drawn picture's dark ink, one per component, left to right.
+std::vector<cv::Rect> ink_boxes(const cv::Mat& img) {
+  std::vector<cv::Rect> boxes;
+  cv::Mat labels;
+  const int n = cv::connectedComponents(img < 128, labels, 8);
+  for (int label = 1; label < n; ++label) boxes.push_back(cv::boundingRect(labels == label));
+  std::ranges::sort(boxes, {}, &cv::Rect::x);
+  return boxes;
+}
+
+// Each digit's box is within `tolerance` pixels of its ink's, side by side.
+void check_boxes(const ImageRecord& record, const std::vector<cv::Rect>& truth, int tolerance) {
+  REQUIRE(record.digits.size() == truth.size());
+  for (std::size_t i = 0; i < truth.size(); ++i) {
+    const Box& b = record.digits[i].box;
+    CAPTURE(i);
+    CHECK(std::abs(b.x - truth[i].x) <= tolerance);
+    CHECK(std::abs(b.y - truth[i].y) <= tolerance);
+    CHECK(std::abs(b.x + b.w - truth[i].br().x) <= tolerance);
+    CHECK(std::abs(b.y + b.h - truth[i].br().y) <= tolerance);
+  }
+}
+
 }  // namespace
 
 TEST_SUITE("segment") {
@@ -605,23 +628,10 @@ TEST_SUITE("segment") {
     // Digits about 22 px tall: read enlarged, each box must still be its own ink's.
     cv::Mat small(60, 150, CV_8U, cv::Scalar(235));
     cv::putText(small, "5 3 9", {12, 42}, cv::FONT_HERSHEY_SIMPLEX, 0.8, cv::Scalar(40), 2);
-    std::vector<cv::Rect> truth;
-    cv::Mat labels;
-    const int n = cv::connectedComponents(small < 128, labels, 8);
-    for (int label = 1; label < n; ++label) truth.push_back(cv::boundingRect(labels == label));
-    std::ranges::sort(truth, {}, &cv::Rect::x);
+    const auto truth = ink_boxes(small);
     REQUIRE(truth.size() == 3);
-    const auto record = segment_image(small);
-    REQUIRE(record.digits.size() == 3);
-    for (std::size_t i = 0; i < 3; ++i) {
-      const Box& b = record.digits[i].box;
-      CAPTURE(i);
-      CHECK(truth[i].height < 32);
-      CHECK(std::abs(b.x - truth[i].x) <= 1);
-      CHECK(std::abs(b.y - truth[i].y) <= 1);
-      CHECK(std::abs(b.x + b.w - truth[i].br().x) <= 1);
-      CHECK(std::abs(b.y + b.h - truth[i].br().y) <= 1);
-    }
+    for (const auto& t : truth) CHECK(t.height < 32);
+    check_boxes(segment_image(small), truth, 1);
   }
 
   TEST_CASE("a dark band along the frame (a desk's edge) does not set the digits' size") {
@@ -654,22 +664,9 @@ TEST_SUITE("segment") {
     CHECK(writing_reduction(255 - written(5, 14), true) == 2);
     // Read at a quarter of its size, each digit's box is still its own ink's, in the picture's pixels.
     const cv::Mat large = written(10, 28);
-    const auto record = segment_image(large);
-    std::vector<cv::Rect> truth;
-    cv::Mat labels;
-    const int n = cv::connectedComponents(large < 128, labels, 8);
-    for (int label = 1; label < n; ++label) truth.push_back(cv::boundingRect(labels == label));
-    std::ranges::sort(truth, {}, &cv::Rect::x);
+    const auto truth = ink_boxes(large);
     REQUIRE(truth.size() == 3);
-    REQUIRE(record.digits.size() == 3);
-    for (std::size_t i = 0; i < 3; ++i) {
-      const Box& b = record.digits[i].box;
-      CAPTURE(i);
-      CHECK(std::abs(b.x - truth[i].x) <= 5);
-      CHECK(std::abs(b.y - truth[i].y) <= 5);
-      CHECK(std::abs(b.x + b.w - truth[i].br().x) <= 5);
-      CHECK(std::abs(b.y + b.h - truth[i].br().y) <= 5);
-    }
+    check_boxes(segment_image(large), truth, 5);
   }
 
   TEST_CASE("digits in a thick marker are kept though their loops have closed") {
