@@ -160,7 +160,7 @@ TEST_SUITE("segment") {
     CHECK(cv::countNonZero(isolate_page(drawing) != drawing) == 0);
   }
 
-  TEST_CASE("a bold bright 0 filling a dark picture, its hole small, is no sheet") {
+  TEST_CASE("a bold bright 0 with a small hole filling a dark picture is no sheet") {
     // Its outline is convex and mostly bright inside, like a sheet's, but rounded.
     cv::Mat drawing(112, 112, CV_8U, cv::Scalar(0));
     cv::ellipse(drawing, {56, 56}, {22, 32}, 0, 0, 360, cv::Scalar(255), 18);
@@ -424,7 +424,7 @@ TEST_SUITE("segment") {
     CHECK(segment_image(photo).digits.size() == 3);
   }
 
-  TEST_CASE("what runs along the frame (a desk beside the sheet) is dropped, a 1 in a tight crop is not") {
+  TEST_CASE("what runs along the frame (a desk beside the sheet) is dropped but not a 1 in a tight crop") {
     const auto digit = [](cv::Mat& m, int x) { cv::rectangle(m, cv::Rect(x, 100, 40, 80), cv::Scalar(255), 8); };
     const auto with_desk = blobs_drawn([&](cv::Mat& m) {
       cv::rectangle(m, cv::Rect(0, 20, 30, 260), cv::Scalar(255), cv::FILLED);  // the desk on the left
@@ -450,7 +450,7 @@ TEST_SUITE("segment") {
     CHECK(segment_image(photo).digits.size() == 3);
   }
 
-  TEST_CASE("on lined paper a hairline piece of a line is dropped anywhere, a 1 in the writer's pen is not") {
+  TEST_CASE("on lined paper a hairline piece of a line is dropped anywhere but not a 1 in the writer's pen") {
     const auto digit = [](cv::Mat& m, int x) { cv::rectangle(m, cv::Rect(x, 100, 40, 80), cv::Scalar(255), 8); };
     // A piece of a wavy grid line the line search left, between two 0s, away from the frame.
     const auto with_piece = blobs_drawn([&](cv::Mat& m) {
@@ -624,7 +624,7 @@ TEST_SUITE("segment") {
     }
   }
 
-  TEST_CASE("small writing, read at twice its size, gets boxes in the picture's own pixels") {
+  TEST_CASE("small writing read at twice its size gets boxes in the picture's own pixels") {
     // Digits about 22 px tall: read enlarged, each box must still be its own ink's.
     cv::Mat small(60, 150, CV_8U, cv::Scalar(235));
     cv::putText(small, "5 3 9", {12, 42}, cv::FONT_HERSHEY_SIMPLEX, 0.8, cv::Scalar(40), 2);
@@ -650,7 +650,7 @@ TEST_SUITE("segment") {
     CHECK(typical_height(tight, {30, 60}) == 60);
   }
 
-  TEST_CASE("large writing in thick strokes is read smaller, a fine pen and small writing are not") {
+  TEST_CASE("large writing in thick strokes is read smaller but not a fine pen or small writing") {
     // Digits of about 65, 125 and 245 px in strokes of a tenth of that, and 125 px in a 3 px pen.
     const auto written = [](double scale, int thickness) {
       cv::Mat img(static_cast<int>(60 * scale) + 40, static_cast<int>(130 * scale) + 80, CV_8U, cv::Scalar(235));
