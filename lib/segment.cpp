@@ -70,6 +70,18 @@ int vertical_gap(const cv::Rect& a, const cv::Rect& b) {
   return std::max(a.y, b.y) - std::min(a.y + a.height, b.y + b.height);
 }
 
+// The sides of the picture a box lies within a pixel of: cut off by the frame there, or running
+// out of the picture.
+struct FrameSides {
+  bool left = false, top = false, right = false, bottom = false;
+  bool any() const { return left || top || right || bottom; }
+  int count() const { return int{left} + int{top} + int{right} + int{bottom}; }
+};
+
+FrameSides frame_sides(const cv::Rect& r, const cv::Size& picture) {
+  return {r.x <= 1, r.y <= 1, r.br().x >= picture.width - 1, r.br().y >= picture.height - 1};
+}
+
 // --- straight lines ----------------------------------------------------------------------------
 
 struct Segment {
@@ -365,18 +377,9 @@ std::optional<Outline> sheet_in(const cv::Mat& bright, const cv::Mat& sharp_brig
   // A sheet has four corners, five where a side bends or a corner is folded; more lie only
   // where the frame cuts it. A bold rounded digit drawn light on dark (a 0 or an 8 filling the
   // picture) has seven or eight, all of them inside the frame.
-  const auto inside_frame = [&](const cv::Point& p) {
-    return p.x > 1 && p.y > 1 && p.x < bright.cols - 2 && p.y < bright.rows - 2;
-  };
+  const auto inside_frame = [&](const cv::Point& p) { return !frame_sides({p, cv::Size(1, 1)}, bright.size()).any(); };
   if (std::ranges::count_if(corners, inside_frame) > 5) return std::nullopt;
-  std::array<bool, 4> sides{};
-  for (const auto& p : hull) {
-    sides[0] = sides[0] || p.x <= 1;
-    sides[1] = sides[1] || p.y <= 1;
-    sides[2] = sides[2] || p.x >= bright.cols - 2;
-    sides[3] = sides[3] || p.y >= bright.rows - 2;
-  }
-  if (std::ranges::count(sides, true) > 2) return std::nullopt;
+  if (frame_sides(cv::boundingRect(hull), bright.size()).count() > 2) return std::nullopt;
   return Outline{std::move(hull), std::move(corners)};
 }
 
@@ -655,9 +658,7 @@ cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs, cv::Mat* faint) {
 namespace {
 
 // Within a pixel of the picture's edge: cut off by the frame, or running out of the picture.
-bool touches_frame(const cv::Rect& r, const cv::Size& picture) {
-  return r.x <= 1 || r.y <= 1 || r.br().x >= picture.width - 1 || r.br().y >= picture.height - 1;
-}
+bool touches_frame(const cv::Rect& r, const cv::Size& picture) { return frame_sides(r, picture).any(); }
 
 }  // namespace
 
@@ -884,10 +885,9 @@ std::vector<Blob> drop_marks(std::vector<Blob> blobs, double height) {
 std::vector<Blob> drop_frame_bands(std::vector<Blob> blobs, const cv::Size& picture, double height) {
   std::erase_if(blobs, [&](const Blob& b) {
     const cv::Rect& r = b.box;
-    const bool left = r.x <= 1, right = r.br().x >= picture.width - 1;
-    const bool top = r.y <= 1, bottom = r.br().y >= picture.height - 1;
-    const bool along_side = (left != right) && r.height >= std::max(picture.height / 2.0, 1.5 * height);
-    const bool along_edge = (top != bottom) && r.width >= std::max(picture.width / 2.0, 1.5 * height);
+    const FrameSides at = frame_sides(r, picture);
+    const bool along_side = (at.left != at.right) && r.height >= std::max(picture.height / 2.0, 1.5 * height);
+    const bool along_edge = (at.top != at.bottom) && r.width >= std::max(picture.width / 2.0, 1.5 * height);
     return along_side || along_edge;
   });
   return blobs;
