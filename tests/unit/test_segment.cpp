@@ -41,6 +41,9 @@ cv::Mat on_desk(double paper, double level, double grain) {
   return on_desk(cv::Mat(sheet.size(), CV_8U, cv::Scalar(paper)), level, grain);
 }
 
+// A 0 drawn as a box 40x80 in an 8 px pen, its left edge at x, into a mask.
+void zero_at(cv::Mat& mask, int x) { cv::rectangle(mask, cv::Rect(x, 100, 40, 80), cv::Scalar(255), 8); }
+
 std::vector<Blob> blobs_drawn(const std::function<void(cv::Mat&)>& draw, cv::Size size = {400, 300}) {
   cv::Mat mask = cv::Mat::zeros(size, CV_8U);
   draw(mask);
@@ -399,12 +402,11 @@ TEST_SUITE("segment") {
   }
 
   TEST_CASE("slivers of lines cut off by the frame are dropped but not a 1 at the edge") {
-    const auto digit = [](cv::Mat& m, int x) { cv::rectangle(m, cv::Rect(x, 100, 40, 80), cv::Scalar(255), 8); };
     // The end of a grid line, 2 px thick, leaving the picture on the left, and a 0 and a 0.
     const auto with_line = blobs_drawn([&](cv::Mat& m) {
       cv::line(m, {0, 60}, {1, 160}, cv::Scalar(255), 2);
-      digit(m, 100);
-      digit(m, 200);
+      zero_at(m, 100);
+      zero_at(m, 200);
     });
     REQUIRE(with_line.size() == 3);
     const auto kept = drop_slivers(with_line, {400, 300});
@@ -413,7 +415,7 @@ TEST_SUITE("segment") {
     // A 1 in the same pen as its neighbours, at the edge of a tight crop, stays; so does a 1 alone.
     const auto with_one = blobs_drawn([&](cv::Mat& m) {
       cv::line(m, {3, 100}, {3, 180}, cv::Scalar(255), 8);
-      digit(m, 100);
+      zero_at(m, 100);
     });
     CHECK(drop_slivers(with_one, {400, 300}).size() == 2);
     const auto one_alone = blobs_drawn([](cv::Mat& m) { cv::line(m, {1, 0}, {1, 299}, cv::Scalar(255), 3); });
@@ -425,12 +427,11 @@ TEST_SUITE("segment") {
   }
 
   TEST_CASE("what runs along the frame (a desk beside the sheet) is dropped but not a 1 in a tight crop") {
-    const auto digit = [](cv::Mat& m, int x) { cv::rectangle(m, cv::Rect(x, 100, 40, 80), cv::Scalar(255), 8); };
     const auto with_desk = blobs_drawn([&](cv::Mat& m) {
       cv::rectangle(m, cv::Rect(0, 20, 30, 260), cv::Scalar(255), cv::FILLED);  // the desk on the left
       cv::rectangle(m, cv::Rect(60, 285, 300, 15), cv::Scalar(255), cv::FILLED);  // a shadow along the bottom
-      digit(m, 100);
-      digit(m, 200);
+      zero_at(m, 100);
+      zero_at(m, 200);
     });
     REQUIRE(with_desk.size() == 4);
     const auto kept = drop_frame_bands(with_desk, {400, 300}, 88);
@@ -441,7 +442,7 @@ TEST_SUITE("segment") {
     CHECK(drop_frame_bands(tight, {30, 60}, 60).size() == 1);
     const auto at_edge = blobs_drawn([&](cv::Mat& m) {
       cv::line(m, {1, 40}, {1, 200}, cv::Scalar(255), 6);
-      digit(m, 100);
+      zero_at(m, 100);
     }, {400, 240});
     CHECK(drop_frame_bands(at_edge, {400, 240}, 160).size() == 2);
     // And in the whole pipeline: a photo whose left side is desk.
@@ -451,20 +452,19 @@ TEST_SUITE("segment") {
   }
 
   TEST_CASE("on lined paper a hairline piece of a line is dropped anywhere but not a 1 in the writer's pen") {
-    const auto digit = [](cv::Mat& m, int x) { cv::rectangle(m, cv::Rect(x, 100, 40, 80), cv::Scalar(255), 8); };
     // A piece of a wavy grid line the line search left, between two 0s, away from the frame.
     const auto with_piece = blobs_drawn([&](cv::Mat& m) {
-      digit(m, 100);
+      zero_at(m, 100);
       cv::line(m, {170, 90}, {171, 170}, cv::Scalar(255), 2);
-      digit(m, 200);
+      zero_at(m, 200);
     });
     REQUIRE(with_piece.size() == 3);
     CHECK(drop_slivers(with_piece, {400, 300}, true).size() == 2);
     CHECK(drop_slivers(with_piece, {400, 300}, false).size() == 3);  // unlined: a 1 in a fine pen
     const auto with_one = blobs_drawn([&](cv::Mat& m) {
-      digit(m, 100);
+      zero_at(m, 100);
       cv::line(m, {170, 100}, {170, 180}, cv::Scalar(255), 8);
-      digit(m, 200);
+      zero_at(m, 200);
     });
     CHECK(drop_slivers(with_one, {400, 300}, true).size() == 3);
   }
