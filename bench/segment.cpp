@@ -97,6 +97,7 @@ int main(int argc, char** argv) {
   bool no_judge = false;
   int rounds = 3;
   std::vector<std::string> kinds;
+  std::vector<int> frame;
   app.add_option("--mnist", mnist, "MNIST directory")->option_text("DIR");
   app.add_option("--count", count, "Images per class");
   app.add_option("--seed", seed, "Generator seed");
@@ -106,10 +107,14 @@ int main(int argc, char** argv) {
   app.add_option("--speed-rounds", rounds, "Passes over the 200 timing images (0: accuracy only)");
   app.add_flag("--no-judge", no_judge, "Let shape alone decide where touching digits part (no classifier)");
   app.add_option("--keep", keep, "Generate into DIR and keep the images")->option_text("DIR");
+  app.add_option("--frame", frame, "Put each image's writing, at its usual size, somewhere in a W x H photo")
+      ->expected(2)->check(CLI::PositiveNumber)->option_text("W H");
   return digits::cli::run(app, argc, argv, [&] {
     cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
     cv::setNumThreads(1);  // the figures are per core
-    fmt::print("bench-segment --count {} --seed {}{}   (cv::setNumThreads(1))\n", count, seed, no_judge ? " --no-judge" : "");
+    const std::string framed = frame.empty() ? "" : fmt::format(" --frame {} {}", frame[0], frame[1]);
+    fmt::print("bench-segment --count {} --seed {}{}{}   (cv::setNumThreads(1))\n", count, seed, framed,
+               no_judge ? " --no-judge" : "");
     std::optional<digits::Recogniser> recogniser;
     if (!no_judge) recogniser.emplace(digits::load_model(digits::options::resolve_model(model_path)));
     digits::Recogniser* judge = recogniser ? &*recogniser : nullptr;
@@ -117,8 +122,9 @@ int main(int argc, char** argv) {
     for (const auto& kind : kinds) {
       const digits::TempDir tmp;
       const fs::path dir = keep.empty() ? tmp.path() : fs::path(keep) / kind;
-      const auto truths = generate(dir, mnist, {"--class", kind, "--count", std::to_string(count), "--seed",
-                                                std::to_string(seed)});
+      std::vector<std::string> args{"--class", kind, "--count", std::to_string(count), "--seed", std::to_string(seed)};
+      if (!frame.empty()) args.insert(args.end(), {"--frame", std::to_string(frame[0]), std::to_string(frame[1])});
+      const auto truths = generate(dir, mnist, args);
       int right = 0, shown = 0, read = 0, counted = 0;
       for (const auto& truth : truths) {
         const auto bytes = digits::read_file(dir / truth["image"].get<std::string>());

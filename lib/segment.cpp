@@ -515,6 +515,12 @@ bool is_light_on_dark(const cv::Mat& gray) {
   const int k = odd(std::clamp(std::min(smaller.cols, smaller.rows) / 3, 3, 99));
   cv::medianBlur(smaller, local, k);
   if (local.size() != small.size()) cv::resize(local, local, small.size(), 0, 0, cv::INTER_LINEAR);
+  // In a photo (over 1000 px on its shorter side) writing is a small part of the picture, and
+  // lit or shaded patches a third of it across depart from that median as much: ink departs from
+  // its nearer surroundings (a twelfth) too. Not in smaller pictures, which the writing may fill:
+  // there a twelfth can lie within a bold stroke (photo 97.8 -> 97.2% in bench-segment).
+  cv::Mat near = local;
+  if (shorter >= 1000) cv::medianBlur(small, near, odd(std::max(3, std::min(small.cols, small.rows) / 12)));
   // Ink is the minority that departs strongly from its surroundings; which way it departs
   // is the polarity. Small departures (noise, gradients) are ignored.
   constexpr int margin = 10;
@@ -522,8 +528,10 @@ bool is_light_on_dark(const cv::Mat& gray) {
   for (int y = 0; y < small.rows; ++y) {
     const auto* s = small.ptr<std::uint8_t>(y);
     const auto* l = local.ptr<std::uint8_t>(y);
+    const auto* n = near.ptr<std::uint8_t>(y);
     for (int x = 0; x < small.cols; ++x) {
-      const int d = s[x] - l[x];
+      const int far = s[x] - l[x], close = s[x] - n[x];
+      const int d = far > 0 ? std::max(0, std::min(far, close)) : std::min(0, std::max(far, close));
       if (d > margin) lighter += d - margin;
       if (-d > margin) darker += -d - margin;
     }

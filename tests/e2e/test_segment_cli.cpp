@@ -26,10 +26,12 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-std::vector<json> generate(const fs::path& dir, const std::string& kind, int count) {
-  const auto r = run_process({(test::bin_dir / "digits-gen-images").string(), "--mnist",
-                              (test::source_dir / "data/mnist").string(), "--out", dir.string(), "--class", kind,
-                              "--count", std::to_string(count), "--seed", "11"});
+std::vector<json> generate(const fs::path& dir, const std::string& kind, int count, const std::vector<std::string>& more = {}) {
+  std::vector<std::string> argv{(test::bin_dir / "digits-gen-images").string(), "--mnist",
+                                (test::source_dir / "data/mnist").string(), "--out", dir.string(), "--class", kind,
+                                "--count", std::to_string(count), "--seed", "11"};
+  argv.insert(argv.end(), more.begin(), more.end());
+  const auto r = run_process(argv);
   REQUIRE(r.exit_code == 0);
   std::vector<json> truths;
   for (const auto& line : lines_of(read_file(dir / "truth.jsonl"))) truths.push_back(json::parse(line));
@@ -98,6 +100,27 @@ TEST_SUITE("segment-cli") {
   TEST_CASE("transparent canvas drawings are segmented") { CHECK(share_right("canvas", 60) >= 0.93); }
   TEST_CASE("a sheet photographed on a desk is segmented") { CHECK(share_right("desk", 60) >= 0.8); }
   TEST_CASE("a fine pen's thin strokes are segmented") { CHECK(share_right("pen", 60) >= 0.9); }
+
+  TEST_CASE("dark writing in a large photo with light falling across it is read as dark on light") {
+    // A 12 MP phone photo where one line of writing fills a small part of the frame: the patches of
+    // light and shade are far more of the picture than the ink.
+    const TempDir tmp;
+    const auto truths = generate(tmp.path(), "pen", 12, {"--frame", "4000", "3000"});
+    std::vector<std::string> args;
+    for (const auto& t : truths) args.push_back((tmp.path() / t["image"].get<std::string>()).string());
+    const auto automatic = test::run_binary(seg, args);
+    args.insert(args.begin(), {"--invert", "no"});
+    const auto dark_on_light = test::run_binary(seg, args);
+    REQUIRE(automatic.exit_code == 0);
+    REQUIRE(dark_on_light.exit_code == 0);
+    const auto a = lines_of(automatic.out), d = lines_of(dark_on_light.out);
+    REQUIRE(a.size() == truths.size());
+    REQUIRE(d.size() == truths.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      CAPTURE(truths[i]["image"]);
+      CHECK(a[i] == d[i]);
+    }
+  }
 
   TEST_CASE("the generator lists the classes above for bench-segment") {
     const auto r = run_process({(test::bin_dir / "digits-gen-images").string(), "--list-classes"});

@@ -36,6 +36,7 @@ struct Options {
   int count = 10;
   unsigned seed = 1;
   int width = 0, height = 0, digits = 0;  // fixed canvas and digit count (0: random)
+  std::vector<int> frame;                  // width, height: the writing at its usual size somewhere in it
 };
 
 class Random {
@@ -211,6 +212,15 @@ Scene layout(const Options& o, const digits::Split& test, Random& rnd) {
   s.size = o.width > 0 ? cv::Size(o.width, o.height)
                        : cv::Size(static_cast<int>(widest + margin_x),
                                   static_cast<int>(s.top + (lines - 1) * s.pitch + h + margin_y + 0.2 * h));
+  if (!o.frame.empty()) {  // the writing, as it is, somewhere in a larger picture
+    const cv::Size frame(o.frame[0], o.frame[1]);
+    if (frame.width < s.size.width || frame.height < s.size.height)
+      throw Error(fmt::format("the writing ({}x{}) does not fit the frame", s.size.width, s.size.height));
+    const cv::Point2d shift(rnd.uniform(0, frame.width - s.size.width), rnd.uniform(0, frame.height - s.size.height));
+    for (auto& d : s.digits) d.at += shift;
+    s.top += shift.y;
+    s.size = frame;
+  }
   if (o.width > 0) {  // centre the writing in the fixed canvas
     const double dx = (o.width - widest - margin_x) / 2, dy = (o.height - h) / 2 - s.top;
     for (auto& d : s.digits) d.at += cv::Point2d(dx, dy);
@@ -437,6 +447,8 @@ int main(int argc, char** argv) {
   app.add_option("--seed", o.seed, "Random seed");
   app.add_option("--width", o.width, "Fixed picture width (with --height)")->check(CLI::PositiveNumber);
   app.add_option("--height", o.height, "Fixed picture height (with --width)")->check(CLI::PositiveNumber);
+  app.add_option("--frame", o.frame, "Put the writing, at its usual size, somewhere in a W x H picture")
+      ->expected(2)->check(CLI::PositiveNumber)->option_text("W H");
   app.add_option("--digits", o.digits, "Digits per line (default random)")->check(CLI::PositiveNumber);
   // bench-segment measures every kind there is; it asks here rather than keep its own list.
   app.add_flag_callback(
@@ -448,6 +460,7 @@ int main(int argc, char** argv) {
       "Print the kinds of image, one per line, and exit");
   return digits::cli::run(app, argc, argv, [&] {
     if ((o.width > 0) != (o.height > 0)) throw digits::UsageError("--width and --height go together");
+    if (o.width > 0 && !o.frame.empty()) throw digits::UsageError("--frame and --width exclude each other");
     const auto data = digits::load_dataset(o.mnist);
     fs::create_directories(o.out);
     std::string lines;
