@@ -63,9 +63,10 @@ int main(int argc, char** argv) {
     int failures = 0;
     for (const auto& input : inputs) {
       const digits::ImageRecord record = digits::record_for_input(input, [&] {
-        const digits::Decoded decoded =
-            digits::decode_reduced(digits::read_input(input, options.max_pixels), options.working_side, options.max_pixels);
-        digits::ImageRecord found = digits::segment_image(decoded.image, options, &judge, decoded.full);
+        const std::string bytes = digits::read_input(input, options.max_pixels);
+        const digits::Decoded decoded = digits::decode_reduced(bytes, options.working_side, options.max_pixels);
+        digits::ImageRecord found = digits::segment_image(decoded.image, options, &judge, decoded.full,
+                                                          [&] { return digits::decode_image(bytes, options.max_pixels); });
         found.image = input;
         if (!debug_dir.empty()) digits::write_debug_images(debug_dir, debug_stem(input, stems), decoded.image, found);
         return found;

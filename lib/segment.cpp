@@ -10,6 +10,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <numeric>
@@ -1049,7 +1050,13 @@ Found find_digits(const cv::Mat& picture, bool light_on_dark) {
 
 }  // namespace
 
-ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Recogniser* judge, cv::Size full) {
+namespace {
+
+// segment_image; `zoom`: small writing in a small part of a large picture may be read again from
+// that part alone, from `decode_full` (the picture decoded at its full size, when `gray` is smaller)
+// or else from `gray`.
+ImageRecord segment_picture(const cv::Mat& gray, const SegmentOptions& options, Recogniser* judge, cv::Size full, bool zoom,
+                            const std::function<cv::Mat()>& decode_full = {}) {
   if (gray.empty() || gray.type() != CV_8UC1) throw Error("segment_image needs a non-empty 8-bit grayscale image");
   if (full.empty()) full = gray.size();
   ImageRecord record;
@@ -1070,11 +1077,46 @@ ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Re
   // a loop almost closed) part in the enlarged ink's grey levels, and seams find room between them.
   const double enlarged_area = 4.0 * static_cast<double>(picture.total());
   const double working_area = static_cast<double>(options.working_side) * options.working_side;
-  if (found.height > 0 && found.height < small_height && enlarged_area <= working_area) {
+  const bool small = found.height > 0 && found.height < small_height;
+  if (small && enlarged_area <= working_area) {
     cv::Mat enlarged;
     cv::resize(picture, enlarged, cv::Size(picture.cols * 2, picture.rows * 2), 0, 0, cv::INTER_CUBIC);
     found = find_digits(enlarged, light_on_dark);
     working.scale *= 2;
+  } else if (small && zoom && !found.blobs.empty()) {
+    // A photo too large to enlarge whole, its writing small in a small part of it (a line on a
+    // sheet photographed whole): that part alone, from the decoded picture, has room to be
+    // enlarged, and more pixels to begin with when the picture was larger than the working size.
+    // The writing: blobs of about the digits' height (not a shadow's edge or the desk), with room
+    // around them for digits too faint to be found at this size, along the line most of all.
+    cv::Rect writing;
+    for (const auto& blob : found.blobs)
+      if (blob.box.height >= 0.5 * found.height && blob.box.height <= 2 * found.height)
+        writing = writing.empty() ? blob.box : writing | blob.box;
+    const int pad_x = static_cast<int>(std::ceil(6 * found.height)), pad_y = static_cast<int>(std::ceil(2 * found.height));
+    writing = (writing - cv::Point(pad_x, pad_y) + cv::Size(2 * pad_x, 2 * pad_y)) & cv::Rect({}, picture.size());
+    if (!writing.empty() && 4.0 * writing.area() <= static_cast<double>(picture.total())) {
+      // A JPEG decoded smaller than it is holds finer strokes at its full size.
+      cv::Mat source = decode_full && gray.size() != full ? decode_full() : gray;
+      if (source.size() != full) source = gray;
+      const double to_source = static_cast<double>(source.cols) / full.width / working.scale;  // picture -> source
+      const cv::Rect part = cv::Rect(cv::Point(static_cast<int>(std::floor(writing.x * to_source)), static_cast<int>(std::floor(writing.y * to_source))),
+                                     cv::Point(static_cast<int>(std::ceil(writing.br().x * to_source)), static_cast<int>(std::ceil(writing.br().y * to_source)))) &
+                            cv::Rect({}, source.size());
+      SegmentOptions within = options;
+      // The part's polarity is the picture's: the part may hold little paper around the ink.
+      within.polarity = light_on_dark ? Polarity::light_on_dark : Polarity::dark_on_light;
+      ImageRecord zoomed = segment_picture(source(part), within, judge, part.size(), false);
+      if (!zoomed.digits.empty()) {
+        const double to_full = static_cast<double>(full.width) / source.cols;
+        for (auto& digit : zoomed.digits) {
+          const cv::Rect in_source(digit.box.x + part.x, digit.box.y + part.y, digit.box.w, digit.box.h);
+          digit.box = original_box(in_source, 1.0 / to_full, full);
+        }
+        record.digits = std::move(zoomed.digits);
+        return record;
+      }
+    }
   }
   auto lines = group_lines(std::move(found.blobs), found.height);
   for (auto& line : lines) line = read_line(std::move(line), found.ink, judge);
@@ -1089,9 +1131,16 @@ ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Re
   return record;
 }
 
+}  // namespace
+
+ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Recogniser* judge, cv::Size full,
+                          const std::function<cv::Mat()>& decode_full) {
+  return segment_picture(gray, options, judge, full, true, decode_full);
+}
+
 ImageRecord segment_bytes(std::string_view bytes, const SegmentOptions& options, Recogniser* judge) {
   const Decoded decoded = decode_reduced(bytes, options.working_side, options.max_pixels);
-  return segment_image(decoded.image, options, judge, decoded.full);
+  return segment_image(decoded.image, options, judge, decoded.full, [&] { return decode_image(bytes, options.max_pixels); });
 }
 
 }  // namespace digits

@@ -9,6 +9,7 @@
 
 #include <opencv2/core.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -130,9 +131,11 @@ Crop digit_crop(const cv::Mat& ink, const Blob& blob);
 // `judge` reads the candidate digits where the ink alone cannot tell where one digit ends and the
 // next begins (touching digits, a digit in pieces); without one, shape alone decides, which
 // splits touching digits less reliably. With `full`, `gray` was decoded smaller than that size
-// (decode_reduced): the record and its boxes are in the full size's pixels.
+// (decode_reduced): the record and its boxes are in the full size's pixels, and `decode_full`, if
+// given, decodes it at that size (asked only when small writing in a small part of a large photo
+// is read again from that part).
 ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options = {}, Recogniser* judge = nullptr,
-                          cv::Size full = {});
+                          cv::Size full = {}, const std::function<cv::Mat()>& decode_full = {});
 
 // Decodes (with the options' pixel limit; a large JPEG no larger than the working size needs)
 // and segments. Throws Error with a message that does not name the input (the caller does).

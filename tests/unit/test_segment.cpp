@@ -634,6 +634,31 @@ TEST_SUITE("segment") {
     check_boxes(segment_image(small), truth, 1);
   }
 
+  TEST_CASE("small writing in a small part of a large photo is read from that part at full size") {
+    // 4000x3000 with one line of digits 26 px tall in a 2 px pen: 10 px at the working size, too
+    // small to read, and the picture too large to enlarge whole.
+    cv::Mat photo(3000, 4000, CV_8U, cv::Scalar(225));
+    cv::putText(photo, "3 0 5 7 1 8", {2400, 1900}, cv::FONT_HERSHEY_SIMPLEX, 0.95, cv::Scalar(50), 2);
+    const auto truth = ink_boxes(photo);
+    REQUIRE(truth.size() == 6);
+    for (const auto& t : truth) CHECK(t.height < 30);
+    const auto read = segment_image(photo);
+    check_boxes(read, truth, 2);
+    // Told as a smaller decoded picture of that photo (a JPEG decoded at half size), the boxes are
+    // still in the photo's pixels.
+    cv::Mat half;
+    cv::resize(photo, half, {2000, 1500}, 0, 0, cv::INTER_AREA);
+    check_boxes(segment_image(half, {}, nullptr, photo.size()), truth, 4);
+    // With the photo's full-size decoder the part is read from the full size, once.
+    int decoded = 0;
+    const auto full = [&] {
+      ++decoded;
+      return photo;
+    };
+    check_boxes(segment_image(half, {}, nullptr, photo.size(), full), truth, 2);
+    CHECK(decoded == 1);
+  }
+
   TEST_CASE("a dark band along the frame (a desk's edge) does not set the digits' size") {
     // The band is ink to the binarisation, and larger than any digit: were it a guide to their
     // size, the digits would be dropped as specks.
