@@ -1128,6 +1128,17 @@ ImageRecord segment_picture(const cv::Mat& gray, const SegmentOptions& options, 
       digit.pixels = digit_crop(found.ink, blob);
       record.digits.push_back(std::move(digit));
     }
+  // Nothing at all in a photo much larger than the working size: writing too small or faint to
+  // show there (a fine pen in one corner of a 12 MP photo) may show at twice that size.
+  if (zoom && record.digits.empty() && std::max(full.width, full.height) >= 2 * options.working_side) {
+    cv::Mat source = decode_full && gray.size() != full ? decode_full() : gray;
+    if (source.size() != full) source = gray;
+    if (std::max(source.cols, source.rows) >= 2 * options.working_side) {
+      SegmentOptions closer = options;
+      closer.working_side = 2 * options.working_side;
+      return segment_picture(source, closer, judge, full, false);
+    }
+  }
   return record;
 }
 

@@ -659,6 +659,21 @@ TEST_SUITE("segment") {
     CHECK(decoded == 1);
   }
 
+  TEST_CASE("writing too faint to show at the working size of a large photo is looked for closer") {
+    // Digits about 20 px tall in a 1 px pen, faint, on grainy paper in a 4000x3000 photo: at the
+    // working size (1600 px) they are 8 px tall and fainter than the grain.
+    const auto written = [](cv::Mat& img, double ink) {
+      cv::putText(img, "4 6 9", {600, 2500}, cv::FONT_HERSHEY_SIMPLEX, 0.8, cv::Scalar(ink), 1, cv::LINE_AA);
+    };
+    cv::Mat photo(3000, 4000, CV_8U), plain(3000, 4000, CV_8U, cv::Scalar(255));
+    cv::randn(photo, 200, 6);
+    written(photo, 140);
+    written(plain, 0);
+    const auto truth = ink_boxes(plain);
+    REQUIRE(truth.size() == 3);
+    check_boxes(segment_image(photo), truth, 3);
+  }
+
   TEST_CASE("a dark band along the frame (a desk's edge) does not set the digits' size") {
     // The band is ink to the binarisation, and larger than any digit: were it a guide to their
     // size, the digits would be dropped as specks.
