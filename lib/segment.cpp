@@ -507,8 +507,10 @@ cv::Mat isolate_page(const cv::Mat& gray) {
 
 bool is_light_on_dark(const cv::Mat& gray) {
   const int shorter = std::min(gray.cols, gray.rows);
-  // About 75 px on the shorter side: strokes are fainter there but still lean the same way.
-  const cv::Mat small = shrink(gray, std::max(1, shorter / 75));
+  // About 75 px on the shorter side: strokes are fainter there but still lean the same way. In a
+  // photo (over 1000 px) the writing may be a line in one corner, a pixel tall at 75: 300 px.
+  const bool photo = shorter >= 1000;
+  const cv::Mat small = shrink(gray, std::max(1, shorter / (photo ? 300 : 75)));
   // The surroundings (a median over a third of the picture) vary slowly: they are taken at a
   // quarter of that size and stretched back, sixteen times fewer pixels to take medians over.
   const cv::Mat smaller = shrink(small, 4);
@@ -521,7 +523,7 @@ bool is_light_on_dark(const cv::Mat& gray) {
   // its nearer surroundings (a twelfth) too. Not in smaller pictures, which the writing may fill:
   // there a twelfth can lie within a bold stroke (photo 97.8 -> 97.2% in bench-segment).
   cv::Mat near = local;
-  if (shorter >= 1000) cv::medianBlur(small, near, odd(std::max(3, std::min(small.cols, small.rows) / 12)));
+  if (photo) cv::medianBlur(small, near, odd(std::max(3, std::min(small.cols, small.rows) / 12)));
   // Ink is the minority that departs strongly from its surroundings; which way it departs
   // is the polarity. Small departures (noise, gradients) are ignored.
   constexpr int margin = 10;
