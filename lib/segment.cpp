@@ -1061,6 +1061,12 @@ ImageRecord segment_picture(const cv::Mat& gray, const SegmentOptions& options, 
                             const std::function<cv::Mat()>& decode_full = {}) {
   if (gray.empty() || gray.type() != CV_8UC1) throw Error("segment_image needs a non-empty 8-bit grayscale image");
   if (full.empty()) full = gray.size();
+  // The picture at its finest: a JPEG decoded smaller than it is holds finer strokes at full size.
+  const auto finest = [&] {
+    if (!decode_full || gray.size() == full) return gray;
+    cv::Mat decoded = decode_full();
+    return decoded.size() == full ? decoded : gray;
+  };
   ImageRecord record;
   record.width = full.width;
   record.height = full.height;
@@ -1087,10 +1093,10 @@ ImageRecord segment_picture(const cv::Mat& gray, const SegmentOptions& options, 
     working.scale *= 2;
   } else if (small && zoom && !found.blobs.empty()) {
     // A photo too large to enlarge whole, its writing small in a small part of it (a line on a
-    // sheet photographed whole): that part alone, from the decoded picture, has room to be
-    // enlarged, and more pixels to begin with when the picture was larger than the working size.
-    // The writing: blobs of about the digits' height (not a shadow's edge or the desk), with room
-    // around them for digits too faint to be found at this size, along the line most of all.
+    // sheet photographed whole): that part alone has room to be enlarged, and more pixels to begin
+    // with when the picture was larger than the working size. The writing is the blobs of about
+    // the digits' height (not a shadow's edge or the desk), with room around them for digits too
+    // faint to be found at this size, along the line most of all.
     cv::Rect writing;
     for (const auto& blob : found.blobs)
       if (blob.box.height >= 0.5 * found.height && blob.box.height <= 2 * found.height)
@@ -1098,13 +1104,10 @@ ImageRecord segment_picture(const cv::Mat& gray, const SegmentOptions& options, 
     const int pad_x = static_cast<int>(std::ceil(6 * found.height)), pad_y = static_cast<int>(std::ceil(2 * found.height));
     writing = (writing - cv::Point(pad_x, pad_y) + cv::Size(2 * pad_x, 2 * pad_y)) & cv::Rect({}, picture.size());
     if (!writing.empty() && 4.0 * writing.area() <= static_cast<double>(picture.total())) {
-      // A JPEG decoded smaller than it is holds finer strokes at its full size.
-      cv::Mat source = decode_full && gray.size() != full ? decode_full() : gray;
-      if (source.size() != full) source = gray;
+      const cv::Mat source = finest();
       const double to_source = static_cast<double>(source.cols) / full.width / working.scale;  // picture -> source
-      const cv::Rect part = cv::Rect(cv::Point(static_cast<int>(std::floor(writing.x * to_source)), static_cast<int>(std::floor(writing.y * to_source))),
-                                     cv::Point(static_cast<int>(std::ceil(writing.br().x * to_source)), static_cast<int>(std::ceil(writing.br().y * to_source)))) &
-                            cv::Rect({}, source.size());
+      const Box b = original_box(writing, 1.0 / to_source, source.size());
+      const cv::Rect part(b.x, b.y, b.w, b.h);
       SegmentOptions within = options;
       // The part's polarity is the picture's: the part may hold little paper around the ink.
       within.polarity = light_on_dark ? Polarity::light_on_dark : Polarity::dark_on_light;
@@ -1133,8 +1136,7 @@ ImageRecord segment_picture(const cv::Mat& gray, const SegmentOptions& options, 
   // Nothing at all in a photo much larger than the working size: writing too small or faint to
   // show there (a fine pen in one corner of a 12 MP photo) may show at twice that size.
   if (zoom && record.digits.empty() && std::max(full.width, full.height) >= 2 * options.working_side) {
-    cv::Mat source = decode_full && gray.size() != full ? decode_full() : gray;
-    if (source.size() != full) source = gray;
+    const cv::Mat source = finest();
     if (std::max(source.cols, source.rows) >= 2 * options.working_side) {
       SegmentOptions closer = options;
       closer.working_side = 2 * options.working_side;
