@@ -1054,6 +1054,20 @@ Found find_digits(const cv::Mat& picture, bool light_on_dark) {
 
 namespace {
 
+// Where the small writing `found` in a picture of `size` lies: the blobs of about the digits'
+// height (not a shadow's edge or the desk), with room around them for digits too faint to be found
+// at this size, along the line most of all. Empty when that is more than a quarter of the picture.
+cv::Rect writing_part(const Found& found, const cv::Size& size) {
+  cv::Rect writing;
+  for (const auto& blob : found.blobs)
+    if (blob.box.height >= 0.5 * found.height && blob.box.height <= 2 * found.height)
+      writing = writing.empty() ? blob.box : writing | blob.box;
+  if (writing.empty()) return {};
+  const int pad_x = static_cast<int>(std::ceil(6 * found.height)), pad_y = static_cast<int>(std::ceil(2 * found.height));
+  writing = (writing - cv::Point(pad_x, pad_y) + cv::Size(2 * pad_x, 2 * pad_y)) & cv::Rect({}, size);
+  return 4.0 * writing.area() <= static_cast<double>(size.area()) ? writing : cv::Rect();
+}
+
 // segment_image; `zoom`: small writing in a small part of a large picture may be read again from
 // that part alone, from `decode_full` (the picture decoded at its full size, when `gray` is smaller)
 // or else from `gray`.
@@ -1062,10 +1076,12 @@ ImageRecord segment_picture(const cv::Mat& gray, const SegmentOptions& options, 
   if (gray.empty() || gray.type() != CV_8UC1) throw Error("segment_image needs a non-empty 8-bit grayscale image");
   if (full.empty()) full = gray.size();
   // The picture at its finest: a JPEG decoded smaller than it is holds finer strokes at full size.
+  // Decoded once, when first asked for.
+  std::optional<cv::Mat> full_decode;
   const auto finest = [&] {
     if (!decode_full || gray.size() == full) return gray;
-    cv::Mat decoded = decode_full();
-    return decoded.size() == full ? decoded : gray;
+    if (!full_decode) full_decode = decode_full();
+    return full_decode->size() == full ? *full_decode : gray;
   };
   ImageRecord record;
   record.width = full.width;
@@ -1091,32 +1107,23 @@ ImageRecord segment_picture(const cv::Mat& gray, const SegmentOptions& options, 
     cv::resize(picture, enlarged, cv::Size(picture.cols * 2, picture.rows * 2), 0, 0, cv::INTER_CUBIC);
     found = find_digits(enlarged, light_on_dark);
     working.scale *= 2;
-  } else if (small && zoom && !found.blobs.empty()) {
+  } else if (small && zoom) {
     // A photo too large to enlarge whole, its writing small in a small part of it (a line on a
     // sheet photographed whole): that part alone has room to be enlarged, and more pixels to begin
-    // with when the picture was larger than the working size. The writing is the blobs of about
-    // the digits' height (not a shadow's edge or the desk), with room around them for digits too
-    // faint to be found at this size, along the line most of all.
-    cv::Rect writing;
-    for (const auto& blob : found.blobs)
-      if (blob.box.height >= 0.5 * found.height && blob.box.height <= 2 * found.height)
-        writing = writing.empty() ? blob.box : writing | blob.box;
-    const int pad_x = static_cast<int>(std::ceil(6 * found.height)), pad_y = static_cast<int>(std::ceil(2 * found.height));
-    writing = (writing - cv::Point(pad_x, pad_y) + cv::Size(2 * pad_x, 2 * pad_y)) & cv::Rect({}, picture.size());
-    if (!writing.empty() && 4.0 * writing.area() <= static_cast<double>(picture.total())) {
+    // with when the picture was larger than the working size.
+    if (const cv::Rect writing = writing_part(found, picture.size()); !writing.empty()) {
       const cv::Mat source = finest();
-      const double to_source = static_cast<double>(source.cols) / full.width / working.scale;  // picture -> source
-      const Box b = original_box(writing, 1.0 / to_source, source.size());
+      const double source_scale = static_cast<double>(source.cols) / full.width;  // source = full * source_scale
+      const Box b = original_box(writing, working.scale / source_scale, source.size());
       const cv::Rect part(b.x, b.y, b.w, b.h);
       SegmentOptions within = options;
       // The part's polarity is the picture's: the part may hold little paper around the ink.
       within.polarity = light_on_dark ? Polarity::light_on_dark : Polarity::dark_on_light;
       ImageRecord zoomed = segment_picture(source(part), within, judge, part.size(), false);
       if (!zoomed.digits.empty()) {
-        const double to_full = static_cast<double>(full.width) / source.cols;
         for (auto& digit : zoomed.digits) {
           const cv::Rect in_source(digit.box.x + part.x, digit.box.y + part.y, digit.box.w, digit.box.h);
-          digit.box = original_box(in_source, 1.0 / to_full, full);
+          digit.box = original_box(in_source, source_scale, full);
         }
         record.digits = std::move(zoomed.digits);
         return record;
