@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   digits::cli::setup(app);
   digits::TrainingJob job;
   digits::TrainOptions& o = job.options;
-  std::string data = job.data.string(), out = job.out.string(), evaluate, augment = "on";
+  std::string data = job.data.string(), out = job.out.string(), evaluate, augment = "on", keep = "last";
   bool quiet = false;
   std::vector<std::string> arch_names;
   for (const auto& a : digits::architectures()) arch_names.push_back(a.name);
@@ -32,6 +32,9 @@ int main(int argc, char** argv) {
       ->option_text("S");
   app.add_option("--arch", o.architecture, fmt::format("Architecture: {} (default: {})", fmt::join(arch_names, ", "), o.architecture))
       ->check(CLI::IsMember(arch_names))->option_text("NAME");
+  app.add_option("--keep", keep,
+                 "Keep the weights of the last epoch, or of the one best on the validation digits (default: last)")
+      ->check(CLI::IsMember({"last", "best"}))->option_text("last|best");
   app.add_option("--augment", augment, "Distort training digits on the fly: on or off (default: on)")
       ->check(CLI::IsMember({"on", "off"}))->option_text("on|off");
   app.add_option("--augment-probability", o.augmentation.probability,
@@ -41,6 +44,11 @@ int main(int argc, char** argv) {
                  fmt::format("Samples that are not one digit (touching pairs, a digit with part of its neighbour) "
                              "per training digit, learnt as an 11th output; 0 for the 10 digits only (default: {})",
                              o.not_digits))
+      ->check(CLI::Range(0.0, 1.0))->option_text("SHARE");
+  app.add_option("--cut-parts", o.cut_parts,
+                 fmt::format("Parts of composed touching pairs, cut where segmentation would cut them, per training "
+                             "digit: learnt as the digit whose ink they are or as not one digit (default: {})",
+                             o.cut_parts))
       ->check(CLI::Range(0.0, 1.0))->option_text("SHARE");
   app.add_option("--subset", o.subset, "Train on the first N training samples only (default: all)")->option_text("N");
   app.add_option("--validation", o.validation,
@@ -61,6 +69,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     o.augment = augment == "on";
+    o.keep = keep == "best" ? digits::TrainOptions::Keep::best : digits::TrainOptions::Keep::last;
     job.command_line = digits::command_line(argc, argv);
     o.stop = &digits::stop_on_signals();
 
@@ -83,9 +92,9 @@ int main(int argc, char** argv) {
     const auto outcome = digits::run_training(job);
     if (!quiet) {
       digits::cli::note("digits-train",
-                        fmt::format("{}best epoch {} (validation {:.2f}%), test accuracy {:.2f}%; wrote {}, {}, {}",
-                                    outcome.result.interrupted ? "interrupted; " : "", outcome.result.best_epoch,
-                                    outcome.result.best_val_accuracy * 100, outcome.test.accuracy() * 100,
+                        fmt::format("{}kept epoch {} (validation {:.2f}%), test accuracy {:.2f}%; wrote {}, {}, {}",
+                                    outcome.result.interrupted ? "interrupted; " : "", outcome.result.kept_epoch,
+                                    outcome.result.kept_val_accuracy * 100, outcome.test.accuracy() * 100,
                                     outcome.model_path.string(), outcome.card_path.string(), outcome.picture_path.string()));
     }
     return outcome.result.interrupted ? 130 : 0;

@@ -111,12 +111,12 @@ Crop augment_digit(std::span<const std::uint8_t> digit, const AugmentOptions& o,
 
 namespace {
 
-// The first and last ink column of every row (-1, -1 for a row without ink).
-std::vector<std::pair<int, int>> row_extents(const cv::Mat& img) {
+// The first and last ink column (above `level`) of every row (-1, -1 for a row without ink).
+std::vector<std::pair<int, int>> row_extents(const cv::Mat& img, int level = 64) {
   std::vector<std::pair<int, int>> rows(static_cast<std::size_t>(img.rows), {-1, -1});
   for (int y = 0; y < img.rows; ++y)
     for (int x = 0; x < img.cols; ++x)
-      if (img.at<std::uint8_t>(y, x) > 64) {
+      if (img.at<std::uint8_t>(y, x) > level) {
         auto& r = rows[static_cast<std::size_t>(y)];
         if (r.first < 0) r.first = x;
         r.second = x;
@@ -140,6 +140,21 @@ void keep_columns(cv::Mat& img, int keep_lo, int keep_hi) {
 
 }  // namespace
 
+std::optional<int> touching_offset(const cv::Mat& left, const cv::Mat& right, int dy, int level) {
+  const auto l = row_extents(left, level), r = row_extents(right, level);
+  std::optional<int> touch;
+  for (int y = 0; y < right.rows; ++y) {
+    const int ly = y + dy;
+    if (ly < 0 || ly >= left.rows) continue;
+    const auto& la = l[static_cast<std::size_t>(ly)];
+    const auto& rb = r[static_cast<std::size_t>(y)];
+    if (la.first < 0 || rb.first < 0) continue;
+    const int x = la.second + 1 - rb.first;
+    touch = touch ? std::max(*touch, x) : x;
+  }
+  return touch;
+}
+
 Crop compose_not_digit(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b, std::mt19937& rng) {
   Crop ca{}, cb{};
   std::copy(a.begin(), a.end(), ca.begin());
@@ -160,19 +175,8 @@ Crop compose_not_digit(std::span<const std::uint8_t> a, std::span<const std::uin
     if (hi >= lo) keep_columns(left, lo + static_cast<int>((hi - lo) * uniform(rng, 0.35, 0.65)), left.cols - 1);
   }
   // Slide the right-hand digit in until the two touch, then a little further, or stop just short.
-  const auto l = row_extents(left), r = row_extents(right);
-  int touch = ink_columns(left).second + 1 - std::max(0, ink_columns(right).first);
-  bool any = false;
-  for (int y = 0; y < right.rows; ++y) {
-    const int ly = y + dy;
-    if (ly < 0 || ly >= left.rows) continue;
-    const auto& la = l[static_cast<std::size_t>(ly)];
-    const auto& rb = r[static_cast<std::size_t>(y)];
-    if (la.first < 0 || rb.first < 0) continue;
-    const int x = la.second + 1 - rb.first;
-    touch = any ? std::max(touch, x) : x;
-    any = true;
-  }
+  const int touch =
+      touching_offset(left, right, dy).value_or(ink_columns(left).second + 1 - std::max(0, ink_columns(right).first));
   const int dx = touch + static_cast<int>(std::lround(uniform(rng, -3, 1)));
   const int lx = margin + std::max(0, -dx), ly = margin + std::max(0, -dy);
   cv::Mat canvas = cv::Mat::zeros(ly + std::max(left.rows, dy + right.rows) + margin,

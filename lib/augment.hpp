@@ -4,7 +4,10 @@
 
 #include "records.hpp"
 
+#include <opencv2/core.hpp>
+
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <span>
 
@@ -33,6 +36,10 @@ Crop augment_digit(std::span<const std::uint8_t> digit, const AugmentOptions& op
 // digits) side by side, touching or slightly overlapping, or `a` with part of `b` (or part of
 // `a` with `b`), normalised like a crop. Deterministic for a given `rng` state.
 Crop compose_not_digit(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b, std::mt19937& rng);
+
+// How far right of `left`'s origin `right` (its top `dy` below `left`'s) lies when slid in from
+// the right until some row of the two has ink (above `level`) side by side; none when no row has.
+std::optional<int> touching_offset(const cv::Mat& left, const cv::Mat& right, int dy, int level = 64);
 
 // The random stream of one sample in one epoch: independent of threads and batch order.
 std::mt19937 sample_rng(std::uint64_t seed, int epoch, std::size_t index);

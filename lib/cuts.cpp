@@ -235,8 +235,10 @@ struct Weights {
   double far_wide_from = 2.0;
   double too_short = 6.0;      // per digit height below short_from: a fragment, not a digit
   double short_from = 0.8;
-  double per_digit = 1.0;      // some doubt about every extra digit: a cut must buy a clearly better reading
-  double narrow_doubt = -4.0;  // ink too narrow for two digits side by side is cut only when read this badly
+  // Some doubt about every extra digit: a cut must buy a better reading. (1.0 while the judge had
+  // never seen a cut part: it doubted the parts of every cut, right or wrong.)
+  double per_digit = 0.2;
+  double narrow_doubt = -2.5;  // ink too narrow for two digits side by side is cut only when read this badly
   // Blobs further apart (in digit heights) are never one digit: pieces of a broken stroke nearly
   // touch, and judging every pair of neighbours would double the work on clean writing.
   double max_gap = 0.12;

@@ -11,6 +11,7 @@
 
 #include "train.hpp"
 
+#include "cut_samples.hpp"
 #include "error.hpp"
 #include "evaluate.hpp"
 #include "inference.hpp"
@@ -25,6 +26,7 @@
 #include <map>
 #include <numbers>
 #include <numeric>
+#include <optional>
 
 namespace digits {
 
@@ -242,7 +244,7 @@ struct Worker {
 // Indices below `digits` are training digits of `train`; the ones above, samples that are not
 // one digit, composed afresh each epoch from two random training digits. (Samples from `digits`
 // on in `train` are the held-out validation set and never trained on.)
-void run_slice(Worker& w, const Split& train, std::size_t digits, std::span<const std::size_t> indices,
+void run_slice(Worker& w, const Split& train, std::size_t digits, std::size_t pairs, std::span<const std::size_t> indices,
                const TrainOptions& o, int epoch, int outputs) {
   w.inputs.resize(indices.size());
   w.targets.resize(indices.size());
@@ -250,12 +252,21 @@ void run_slice(Worker& w, const Split& train, std::size_t digits, std::span<cons
     const std::size_t i = indices[s];
     Crop crop{};
     const bool digit = i < digits;
-    const int label = digit ? train.labels.labels[i] : not_digit_class;
+    int label = digit ? train.labels.labels[i] : not_digit_class;
     if (!digit) {
       auto rng = sample_rng(o.seed, epoch, i);
       std::uniform_int_distribution<std::size_t> pick(0, digits - 1);
-      const std::size_t a = pick(rng), b = pick(rng);
-      crop = compose_not_digit(train.images.image(a), train.images.image(b), rng);
+      std::size_t a = pick(rng), b = pick(rng);
+      std::optional<CutSample> cut;
+      // A few tries: some pairs give no seam, or a part that is neither one digit nor clearly not.
+      for (int attempt = 0; i >= digits + pairs && !cut && attempt < 8; ++attempt, a = pick(rng), b = pick(rng))
+        cut = cut_sample(train.images.image(a), train.labels.labels[a], train.images.image(b), train.labels.labels[b], rng);
+      if (cut) {
+        crop = cut->crop;
+        label = cut->label;
+      } else {
+        crop = compose_not_digit(train.images.image(a), train.images.image(b), rng);
+      }
     } else if (o.augment) {
       auto rng = sample_rng(o.seed, epoch, i);
       crop = augment_digit(train.images.image(i), o.augmentation, rng);
@@ -309,6 +320,7 @@ Architecture trained_architecture(const TrainOptions& options) {
 
 TrainResult train(const Dataset& data, const TrainOptions& o) {
   if (!(o.not_digits >= 0 && o.not_digits <= 1)) throw UsageError("--not-digits must be between 0 and 1");
+  if (!(o.cut_parts >= 0 && o.cut_parts <= 1)) throw UsageError("--cut-parts must be between 0 and 1");
   const Architecture arch = trained_architecture(o);
   if (o.epochs < 1) throw UsageError("--epochs must be at least 1");
   if (o.batch < 1 || o.batch > 4096) throw UsageError("--batch must be between 1 and 4096");
@@ -341,7 +353,9 @@ TrainResult train(const Dataset& data, const TrainOptions& o) {
   result.validation_samples = held_out;
   const auto started = std::chrono::steady_clock::now();
   const auto negatives = static_cast<std::size_t>(std::lround(o.not_digits * static_cast<double>(train_count)));
-  const std::size_t samples = train_count + negatives;
+  // Cut parts are as often no digit as a digit: only a network with that output learns them.
+  const auto cuts = o.not_digits > 0 ? static_cast<std::size_t>(std::lround(o.cut_parts * static_cast<double>(train_count))) : 0;
+  const std::size_t samples = train_count + negatives + cuts;
   const std::size_t batches_per_epoch = (samples + o.batch - 1) / o.batch;
   const double total_steps = double(batches_per_epoch) * o.epochs;
   const double warmup_steps = std::min(300.0, total_steps / 10);
@@ -370,7 +384,7 @@ TrainResult train(const Dataset& data, const TrainOptions& o) {
       const std::span<const std::size_t> batch(order.data() + start, n);
       const unsigned used_workers = static_cast<unsigned>(std::min<std::size_t>(threads, n));
       parallel_slices(n, used_workers, [&](std::size_t b, std::size_t e, unsigned t) {
-        run_slice(workers[t], data.train, train_count, batch.subspan(b, e - b), o, epoch, arch.outputs);
+        run_slice(workers[t], data.train, train_count, negatives, batch.subspan(b, e - b), o, epoch, arch.outputs);
       });
 
       // Average the replicas' batch-mean gradients, weighted by their share, in a fixed order.
@@ -415,15 +429,15 @@ TrainResult train(const Dataset& data, const TrainOptions& o) {
     result.history.push_back(record);
     if (o.on_epoch) o.on_epoch(record);
     // A partial (interrupted) epoch still counts: it may be all there is.
-    if (result.best_epoch == 0 || record.val_accuracy > result.best_val_accuracy) {
-      result.best_epoch = epoch;
-      result.best_val_accuracy = record.val_accuracy;
+    if (result.kept_epoch == 0 || o.keep == TrainOptions::Keep::last || record.val_accuracy > result.kept_val_accuracy) {
+      result.kept_epoch = epoch;
+      result.kept_val_accuracy = record.val_accuracy;
       result.model = std::move(model);
     }
     for (std::size_t k = 0; k < params.size(); ++k) last_good[k] = *params[k];
     last_good_adam = adam.save();
   }
-  if (result.best_epoch == 0) throw Error("stopped before the first training step: no model to save");
+  if (result.kept_epoch == 0) throw Error("stopped before the first training step: no model to save");
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }

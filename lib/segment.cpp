@@ -404,33 +404,76 @@ std::optional<std::pair<cv::Mat, double>> sheet_on_desk(const cv::Mat& small, co
 }
 
 // Where the sheet found in `page` (its outline's `corners`, paper at `paper`) may grow when a side
-// of its outline is no sharp step down to the desk but the edge of a shadow across the sheet:
-// anywhere but beyond its sharp sides (along which the desk's lighter grain lies). None without
-// such a side.
+// of its outline is no step down to the desk but the edge of a shadow across the sheet, soft, or
+// hard and running from one of the sheet's edges to another: anywhere but beyond its other sides
+// (along which the desk's lighter grain lies). None without such a side.
 std::optional<cv::Mat> past_soft_sides(const cv::Mat& small, const cv::Mat& page, double paper,
                                        const std::vector<cv::Point>& corners) {
+  struct Side {
+    cv::Point2d a, b, along, out;
+    double inner = 0, outer = 0;  // the light a few pixels either side of it
+    bool framed = false;          // it is the frame's edge
+  };
+  const cv::Rect frame(cv::Point(0, 0), small.size());
+  const auto light_along = [&](cv::Point2d from, cv::Point2d to) {
+    cv::Mat line = cv::Mat::zeros(small.size(), CV_8U);
+    cv::line(line, from, to, cv::Scalar(255), 3);
+    return cv::countNonZero(line) == 0 ? -1.0 : cv::mean(small, line)[0];
+  };
+  std::vector<Side> sides;
+  for (std::size_t i = 0; i < corners.size(); ++i) {
+    Side side;
+    side.a = corners[i], side.b = corners[(i + 1) % corners.size()];
+    const double length = cv::norm(side.b - side.a);
+    side.along = length > 0 ? (side.b - side.a) * (1.0 / length) : cv::Point2d(1, 0);
+    side.out = {side.along.y, -side.along.x};
+    const cv::Point2d mid = (side.a + side.b) * 0.5;
+    const cv::Point probe(static_cast<int>(mid.x + 4 * side.out.x), static_cast<int>(mid.y + 4 * side.out.y));
+    if (frame.contains(probe) && page.at<std::uint8_t>(probe) != 0) side.out = -side.out;
+    side.inner = light_along(side.a - side.out * 4.0, side.b - side.out * 4.0);
+    side.outer = light_along(side.a + side.out * 4.0, side.b + side.out * 4.0);
+    side.framed = length < 4 || side.outer < 0;
+    sides.push_back(side);
+  }
+  const auto real = [](const Side& s) { return !s.framed; };
+  if (std::ranges::none_of(sides, real)) return std::nullopt;
+  // Beyond the sheet's own edges lies the desk. Beyond a hard shadow's edge lies shaded paper: a
+  // sharp step down too, but to something lighter than the desk beyond the darkest side, and the
+  // sheet's neighbouring edges run on past it, a step down to the desk all along.
+  double desk = 255;
+  for (const auto& s : sides)
+    if (real(s)) desk = std::min(desk, s.outer);
+  const double reach = 0.05 * (small.cols + small.rows);
+  // Along a neighbouring edge past the corner: shaded paper as light as beyond the shadow's edge
+  // (`shade`) on one side, the desk on the other (a streak of wood grain along the edge is no
+  // paper: it is lighter than the desk beyond the darkest side).
+  const auto runs_on = [&](const Side& s, cv::Point2d corner, cv::Point2d direction, double shade) {
+    const cv::Point2d from = corner + direction * 6.0, to = corner + direction * (6.0 + reach);
+    if (!frame.contains(cv::Point(to)) || !frame.contains(cv::Point(from))) return false;
+    // The outline's corners are found in a blurred picture and can sit a few pixels inside the
+    // sheet: look for the desk a little further out as well.
+    const double inner = light_along(from - s.out * 4.0, to - s.out * 4.0);
+    double outer = 255;
+    for (const double d : {4.0, 7.0, 10.0})
+      if (const double l = light_along(from + s.out * d, to + s.out * d); l >= 0) outer = std::min(outer, l);
+    return inner >= 0 && inner - outer >= 0.1 * paper && outer <= desk + 0.08 * paper && std::abs(inner - shade) <= 0.08 * paper;
+  };
   cv::Mat allowed(small.size(), CV_8U, cv::Scalar(255));
   bool soft = false;
   const double far = 4.0 * (small.cols + small.rows);
-  for (std::size_t i = 0; i < corners.size(); ++i) {
-    const cv::Point2d a = corners[i], b = corners[(i + 1) % corners.size()];
-    const double length = cv::norm(b - a);
-    if (length < 4) continue;
-    const cv::Point2d along = (b - a) * (1.0 / length);
-    cv::Point2d out(along.y, -along.x);
-    const cv::Point2d mid = (a + b) * 0.5;
-    const cv::Point probe(static_cast<int>(mid.x + 4 * out.x), static_cast<int>(mid.y + 4 * out.y));
-    if (cv::Rect(cv::Point(0, 0), small.size()).contains(probe) && page.at<std::uint8_t>(probe) != 0) out = -out;
-    // The light a few pixels either side of the side.
-    cv::Mat inner = cv::Mat::zeros(small.size(), CV_8U), outer = inner.clone();
-    cv::line(inner, a - out * 4.0, b - out * 4.0, cv::Scalar(255), 3);
-    cv::line(outer, a + out * 4.0, b + out * 4.0, cv::Scalar(255), 3);
-    if (cv::countNonZero(outer) == 0) continue;  // the frame's edge
-    if (cv::mean(small, inner)[0] - cv::mean(small, outer)[0] < 0.25 * paper) {
+  for (std::size_t i = 0; i < sides.size(); ++i) {
+    const Side& side = sides[i];
+    if (side.framed) continue;
+    const Side& before = sides[(i + sides.size() - 1) % sides.size()];
+    const Side& after = sides[(i + 1) % sides.size()];
+    const bool shadow = side.outer - desk >= 0.15 * paper && real(before) && real(after) &&
+                        runs_on(before, side.a, before.along, side.outer) && runs_on(after, side.b, -after.along, side.outer);
+    if (side.inner - side.outer < 0.25 * paper || shadow) {
       soft = true;
       continue;
     }
-    const std::vector<cv::Point> beyond{a - along * far, b + along * far, b + along * far + out * far, a - along * far + out * far};
+    const std::vector<cv::Point> beyond{side.a - side.along * far, side.b + side.along * far,
+                                        side.b + side.along * far + side.out * far, side.a - side.along * far + side.out * far};
     cv::fillConvexPoly(allowed, beyond, cv::Scalar(0));
   }
   if (!soft) return std::nullopt;

@@ -47,6 +47,15 @@ struct TrainOptions {
   // a share of the training digits, taught as an 11th output. They let segmentation ask the
   // network whether a candidate is one digit at all; 0 trains the 10 digits alone.
   double not_digits = 0.2;
+  // Parts of composed touching pairs cut where segmentation would cut them (cut_samples.hpp),
+  // as a share of the training digits: each the digit whose ink it is, or not one digit (none
+  // when not_digits is 0: the network has no such output).
+  double cut_parts = 0.2;
+  // Whose weights are kept: the last epoch's (the learning rate has decayed to 3% by then; the
+  // validation accuracy, over digits only and blind to the not-one-digit output segmentation asks
+  // about, swings by a tenth of a point from epoch to epoch), or the best validation epoch's.
+  enum class Keep { last, best };
+  Keep keep = Keep::last;
   // Called from the training thread. `loss` is the running mean loss of the epoch.
   std::function<void(int epoch, std::size_t done, std::size_t total, double loss)> on_batch;
   std::function<void(const EpochRecord&)> on_epoch;
@@ -54,10 +63,10 @@ struct TrainOptions {
 };
 
 struct TrainResult {
-  Model model;                      // the weights of the best validation epoch
+  Model model;                      // the weights of the kept epoch (TrainOptions::keep)
   std::vector<EpochRecord> history;
-  int best_epoch = 0;
-  double best_val_accuracy = 0;
+  int kept_epoch = 0;               // the epoch whose weights `model` holds
+  double kept_val_accuracy = 0;
   double seconds = 0;
   bool interrupted = false;
   int recoveries = 0;               // times a non-finite loss made it restore weights and slow down

@@ -123,6 +123,22 @@ TEST_SUITE("segment") {
     CHECK(segment_image(desk).digits.size() == 3);
   }
 
+  TEST_CASE("a sheet on a desk under a hard shadow keeps its shaded part") {
+    // A hand or a phone between the lamp and the sheet: the shadow's edge is as sharp a step as
+    // the sheet's own, slanted from its top edge to its bottom one, the shade still far lighter
+    // than the desk. (The sheet alone is shaded: the desk beside it stays as lit.)
+    cv::Mat paper(sheet.size(), CV_32F, cv::Scalar(232));
+    for (int y = 0; y < paper.rows; ++y) paper.row(y).colRange(300 + y / 4, paper.cols).setTo(140);
+    cv::Mat desk = on_desk(paper, 70, 10);
+    cv::putText(desk, "30", {140, 230}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(30), 10);
+    cv::putText(desk, "5", {450, 230}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(20), 10);
+    const cv::Mat isolated = isolate_page(desk);
+    CHECK(isolated.at<std::uint8_t>(10, 10) > 120);  // the desk is painted over
+    const cv::Rect shaded(450, 100, 70, 170);
+    CHECK(cv::countNonZero(isolated(shaded) != desk(shaded)) == 0);
+    CHECK(segment_image(desk).digits.size() == 3);
+  }
+
   TEST_CASE("a sheet lit unevenly on a desk leaves no edge that reads as ink") {
     cv::Mat paper(sheet.size(), CV_32F);
     for (int x = 0; x < paper.cols; ++x) paper.col(x).setTo(250.0 - 150.0 * x / paper.cols);  // a lamp on the left

@@ -8,6 +8,8 @@
 #include "support.hpp"
 #include "train.hpp"
 #include "augment.hpp"
+#include "cut_samples.hpp"
+#include "model.hpp"
 
 #include <atomic>
 
@@ -44,7 +46,7 @@ TEST_SUITE("train") {
   TEST_CASE("a one-epoch smoke training on 2000 digits beats 85 percent on 1000 test digits") {
     const TrainResult r = train(mnist(), smoke_options());
     REQUIRE(r.history.size() == 1);
-    CHECK(r.best_epoch == 1);
+    CHECK(r.kept_epoch == 1);
     CHECK(r.history[0].val_accuracy > 0.8);
     const double accuracy = evaluate(r.model, first(mnist().test, 1000)).accuracy();
     CAPTURE(accuracy);
@@ -102,6 +104,9 @@ TEST_SUITE("train") {
     o.epochs = 0;
     CHECK_THROWS_AS(train(mnist(), o), UsageError);
     o = smoke_options();
+    o.cut_parts = 1.5;
+    CHECK_THROWS_AS(train(mnist(), o), UsageError);
+    o = smoke_options();
     o.subset = 10;
     CHECK_THROWS_AS(train(mnist(), o), Error);
     Dataset wrong;
@@ -151,6 +156,92 @@ TEST_SUITE("train") {
       CHECK(hi - lo >= 0.7 * (bottom - top));
       CHECK(ink_of(c) > 20);
     }
+  }
+
+  TEST_CASE("the last epoch's weights are kept unless the best validation epoch's are asked for") {
+    TrainOptions o = smoke_options();
+    o.subset = 1200;
+    o.epochs = 3;
+    const TrainResult last = train(mnist(), o);
+    REQUIRE(last.history.size() == 3);
+    CHECK(last.kept_epoch == 3);
+    CHECK(last.kept_val_accuracy == last.history.back().val_accuracy);
+    o.keep = TrainOptions::Keep::best;
+    const TrainResult best = train(mnist(), o);
+    const auto top = std::ranges::max_element(best.history, [](const auto& a, const auto& b) { return a.val_accuracy < b.val_accuracy; });
+    CHECK(best.kept_epoch == top->epoch);
+    CHECK(best.kept_val_accuracy == top->val_accuracy);
+    // The same seed runs the same epochs: the model kept scores on validation what its epoch did.
+    const Split validation = [&] {
+      Split v;
+      v.images.rows = v.images.cols = 28;
+      v.images.pixels.assign(mnist().train.images.pixels.begin() + 1000 * 784, mnist().train.images.pixels.begin() + 1200 * 784);
+      v.labels.labels.assign(mnist().train.labels.labels.begin() + 1000, mnist().train.labels.labels.begin() + 1200);
+      return v;
+    }();
+    CHECK(evaluate(best.model, validation).accuracy() == doctest::Approx(top->val_accuracy));
+    CHECK(evaluate(last.model, validation).accuracy() == doctest::Approx(last.history.back().val_accuracy));
+  }
+
+  TEST_CASE("parts cut from touching pairs are labelled by whose ink they hold") {
+    // The shipped model reads MNIST digits; the parts labelled a digit must read as that digit to
+    // it far more often than chance, and the ones labelled not one digit rarely as a sure digit.
+    Recogniser reader(load_model(test::source_dir / "models/digits-cnn.model"));
+    const auto& test = mnist().test;
+    int digits = 0, read_as_label = 0, others = 0, none = 0;
+    std::vector<Crop> crops;
+    std::vector<int> labels;
+    for (std::size_t i = 0; i < 300; ++i) {
+      const std::size_t a = i, b = 300 + i;
+      if (test.labels.labels[a] == test.labels.labels[b]) continue;
+      auto rng1 = sample_rng(9, 1, i), rng2 = sample_rng(9, 1, i);
+      const auto s = cut_sample(test.images.image(a), test.labels.labels[a], test.images.image(b), test.labels.labels[b], rng1);
+      const auto again = cut_sample(test.images.image(a), test.labels.labels[a], test.images.image(b), test.labels.labels[b], rng2);
+      REQUIRE(s.has_value() == again.has_value());
+      if (!s) {
+        ++none;
+        continue;
+      }
+      CHECK(s->crop == again->crop);
+      CHECK((s->label == test.labels.labels[a] || s->label == test.labels.labels[b] || s->label == not_digit_class));
+      crops.push_back(s->crop);
+      labels.push_back(s->label);
+    }
+    std::vector<Probabilities> p(crops.size());
+    std::vector<float> other(crops.size());
+    reader.probabilities(crops, p, other);
+    int sure_digit_of_others = 0;
+    for (std::size_t k = 0; k < crops.size(); ++k) {
+      const auto best = static_cast<int>(std::ranges::max_element(p[k]) - p[k].begin());
+      if (labels[k] == not_digit_class) {
+        ++others;
+        sure_digit_of_others += other[k] < 0.1f && p[k][static_cast<std::size_t>(best)] > 0.95f;
+      } else {
+        ++digits;
+        read_as_label += best == labels[k];
+      }
+    }
+    MESSAGE(digits << " parts labelled a digit (" << read_as_label << " read so), " << others << " not one digit ("
+                   << sure_digit_of_others << " read as a sure digit), " << none << " pairs gave none");
+    CHECK(digits >= 30);
+    CHECK(others >= 30);
+    CHECK(read_as_label >= 0.8 * digits);
+    CHECK(sure_digit_of_others <= 0.5 * others);
+  }
+
+  TEST_CASE("a digit with no neighbour to touch gives no cut sample") {
+    const auto a = mnist().test.images.image(0);
+    const std::vector<std::uint8_t> blank(784, 0);
+    auto rng = sample_rng(1, 1, 0);
+    CHECK_FALSE(cut_sample(a, mnist().test.labels.labels[0], blank, 3, rng).has_value());
+  }
+
+  TEST_CASE("without samples that are not one digit the network has the ten digits' outputs only") {
+    TrainOptions o = smoke_options();
+    o.not_digits = 0;  // cut parts stay at their default share: they need the 11th output, so none
+    const TrainResult r = train(mnist(), o);
+    CHECK(r.model.outputs() == 10);
+    CHECK(r.history.size() == 1);
   }
 
   TEST_CASE("an 11-output model reports digits given a digit and the rest as not one digit") {
