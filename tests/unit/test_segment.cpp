@@ -41,6 +41,18 @@ cv::Mat on_desk(double paper, double level, double grain) {
   return on_desk(cv::Mat(sheet.size(), CV_8U, cv::Scalar(paper)), level, grain);
 }
 
+// "30" written on the lit part of `paper` (as lit) on a dark desk, "5" at x in its shade: the desk
+// is painted over, the shaded part (`shaded`) is left as it was, and all three digits are found.
+void check_shade_kept(const cv::Mat& paper, int five_x, const cv::Rect& shaded) {
+  cv::Mat desk = on_desk(paper, 70, 10);
+  cv::putText(desk, "30", {140, 230}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(30), 10);
+  cv::putText(desk, "5", {five_x, 230}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(20), 10);
+  const cv::Mat isolated = isolate_page(desk);
+  CHECK(isolated.at<std::uint8_t>(10, 10) > 120);
+  CHECK(cv::countNonZero(isolated(shaded) != desk(shaded)) == 0);
+  CHECK(segment_image(desk).digits.size() == 3);
+}
+
 // A 0 drawn as a box 40x80 in an 8 px pen, its left edge at x, into a mask.
 void zero_at(cv::Mat& mask, int x) { cv::rectangle(mask, cv::Rect(x, 100, 40, 80), cv::Scalar(255), 8); }
 
@@ -113,14 +125,7 @@ TEST_SUITE("segment") {
     cv::Mat paper(sheet.size(), CV_32F);
     for (int x = 0; x < paper.cols; ++x)  // lit, then a shadow from x = 280 with a soft edge
       paper.col(x).setTo(232.0 * (1 - 0.4 / (1 + std::exp(-(x - 280) / 6.0))));
-    cv::Mat desk = on_desk(paper, 70, 10);
-    cv::putText(desk, "30", {140, 230}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(30), 10);
-    cv::putText(desk, "5", {420, 230}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(20), 10);
-    const cv::Mat isolated = isolate_page(desk);
-    CHECK(isolated.at<std::uint8_t>(10, 10) > 120);  // the desk is painted over
-    const cv::Rect shadowed(400, 90, 110, 170);
-    CHECK(cv::countNonZero(isolated(shadowed) != desk(shadowed)) == 0);
-    CHECK(segment_image(desk).digits.size() == 3);
+    check_shade_kept(paper, 420, cv::Rect(400, 90, 110, 170));
   }
 
   TEST_CASE("a sheet on a desk under a hard shadow keeps its shaded part") {
@@ -129,14 +134,7 @@ TEST_SUITE("segment") {
     // than the desk. (The sheet alone is shaded: the desk beside it stays as lit.)
     cv::Mat paper(sheet.size(), CV_32F, cv::Scalar(232));
     for (int y = 0; y < paper.rows; ++y) paper.row(y).colRange(300 + y / 4, paper.cols).setTo(140);
-    cv::Mat desk = on_desk(paper, 70, 10);
-    cv::putText(desk, "30", {140, 230}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(30), 10);
-    cv::putText(desk, "5", {450, 230}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(20), 10);
-    const cv::Mat isolated = isolate_page(desk);
-    CHECK(isolated.at<std::uint8_t>(10, 10) > 120);  // the desk is painted over
-    const cv::Rect shaded(450, 100, 70, 170);
-    CHECK(cv::countNonZero(isolated(shaded) != desk(shaded)) == 0);
-    CHECK(segment_image(desk).digits.size() == 3);
+    check_shade_kept(paper, 450, cv::Rect(450, 100, 70, 170));
   }
 
   TEST_CASE("a sheet lit unevenly on a desk leaves no edge that reads as ink") {
