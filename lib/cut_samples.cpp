@@ -54,15 +54,9 @@ std::optional<CutSample> cut_sample(std::span<const std::uint8_t> a, int label_a
   cv::max(ink_a, ink_b, ink);
 
   // The pair as one blob, as binarisation would leave it: its largest connected piece.
-  cv::Mat labels, stats, centroids;
-  const int count = cv::connectedComponentsWithStats(ink >= 128, labels, stats, centroids, 8, CV_32S);
-  if (count < 2) return std::nullopt;
-  int biggest = 1;
-  for (int k = 2; k < count; ++k)
-    if (stats.at<int>(k, cv::CC_STAT_AREA) > stats.at<int>(biggest, cv::CC_STAT_AREA)) biggest = k;
-  const cv::Rect box(stats.at<int>(biggest, cv::CC_STAT_LEFT), stats.at<int>(biggest, cv::CC_STAT_TOP),
-                     stats.at<int>(biggest, cv::CC_STAT_WIDTH), stats.at<int>(biggest, cv::CC_STAT_HEIGHT));
-  const Blob blob{box, (labels(box) == biggest), std::nullopt};
+  const auto blobs = find_blobs(ink >= 128);
+  if (blobs.empty()) return std::nullopt;
+  const Blob& blob = *std::ranges::max_element(blobs, {}, [](const Blob& b) { return cv::countNonZero(b.mask); });
   const auto seams = candidate_seams(blob, height, ink, true);
   if (seams.empty()) return std::nullopt;
   const Seam& seam = seams[std::uniform_int_distribution<std::size_t>(0, seams.size() - 1)(rng)];

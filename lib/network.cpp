@@ -241,9 +241,11 @@ struct Worker {
   double loss = 0;
 };
 
-// Indices below `digits` are training digits of `train`; the ones above, samples that are not
-// one digit, composed afresh each epoch from two random training digits. (Samples from `digits`
-// on in `train` are the held-out validation set and never trained on.)
+// Indices below `digits` are training digits of `train`; the next `pairs`, samples that are not
+// one digit, composed afresh each epoch from two random training digits; the ones after those,
+// parts cut from two touching training digits (cut_sample), each a digit or not one, or a composed
+// pair when eight pairs in a row give no part. (Samples from `digits` on in `train` are the
+// held-out validation set and never trained on.)
 void run_slice(Worker& w, const Split& train, std::size_t digits, std::size_t pairs, std::span<const std::size_t> indices,
                const TrainOptions& o, int epoch, int outputs) {
   w.inputs.resize(indices.size());
@@ -259,8 +261,9 @@ void run_slice(Worker& w, const Split& train, std::size_t digits, std::size_t pa
       std::size_t a = pick(rng), b = pick(rng);
       std::optional<CutSample> cut;
       // A few tries: some pairs give no seam, or a part that is neither one digit nor clearly not.
-      for (int attempt = 0; i >= digits + pairs && !cut && attempt < 8; ++attempt, a = pick(rng), b = pick(rng))
-        cut = cut_sample(train.images.image(a), train.labels.labels[a], train.images.image(b), train.labels.labels[b], rng);
+      if (i >= digits + pairs)
+        for (int attempt = 0; !cut && attempt < 8; ++attempt, a = pick(rng), b = pick(rng))
+          cut = cut_sample(train.images.image(a), train.labels.labels[a], train.images.image(b), train.labels.labels[b], rng);
       if (cut) {
         crop = cut->crop;
         label = cut->label;
