@@ -29,7 +29,6 @@ namespace {
 constexpr int upscale = 2;
 constexpr int work_side = crop_side * upscale;
 
-double uniform(std::mt19937& rng, double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
 bool chance(std::mt19937& rng, double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; }
 
 cv::Mat distort_geometry(const cv::Mat& big, const AugmentOptions& o, std::mt19937& rng) {
@@ -189,5 +188,7 @@ Crop compose_not_digit(std::span<const std::uint8_t> a, std::span<const std::uin
   paste(right, lx + dx, ly + dy);
   return normalise_digit(canvas);
 }
+
+double uniform(std::mt19937& rng, double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
 
 }  // namespace digits

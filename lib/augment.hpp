@@ -44,4 +44,7 @@ std::optional<int> touching_offset(const cv::Mat& left, const cv::Mat& right, in
 // The random stream of one sample in one epoch: independent of threads and batch order.
 std::mt19937 sample_rng(std::uint64_t seed, int epoch, std::size_t index);
 
+// A draw from [lo, hi).
+double uniform(std::mt19937& rng, double lo, double hi);
+
 }  // namespace digits

@@ -17,8 +17,6 @@ namespace digits {
 
 namespace {
 
-double uniform(std::mt19937& rng, double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
-
 // A digit as it would lie in a picture: distorted like a training digit, `height` px tall.
 cv::Mat written(std::span<const std::uint8_t> digit, double height, std::mt19937& rng) {
   const Crop crop = augment_digit(digit, AugmentOptions{}, rng);

@@ -300,4 +300,13 @@ std::array<int, 256> histogram(const cv::Mat& img) {
   return hist;
 }
 
+int level_at_rank(const std::array<int, 256>& hist, long rank, int from) {
+  long seen = 0;
+  for (int v = std::max(0, from); v < 256; ++v) {
+    seen += hist[static_cast<std::size_t>(v)];
+    if (seen > rank) return v;
+  }
+  return 255;
+}
+
 }  // namespace digits

@@ -56,4 +56,8 @@ Working to_working_resolution(const cv::Mat& gray, int max_side);
 // How many pixels of an 8-bit single-channel image have each grey level.
 std::array<int, 256> histogram(const cv::Mat& img);
 
+// The grey level of the pixel of that rank (from 0, darkest first) among those at `from` or
+// lighter in `hist`; 255 when there are no more pixels than that.
+int level_at_rank(const std::array<int, 256>& hist, long rank, int from = 0);
+
 }  // namespace digits

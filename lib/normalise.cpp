@@ -22,14 +22,7 @@ double strong_level(const cv::Mat& img) {
   int total = 0;
   for (int v = ink_floor + 1; v < 256; ++v) total += count[static_cast<std::size_t>(v)];
   if (total == 0) return 0;
-  // The value of rank total * 9 / 10 (from 0) among the ink above the floor.
-  const int rank = total * 9 / 10;
-  int seen = 0;
-  for (int v = ink_floor + 1; v < 256; ++v) {
-    seen += count[static_cast<std::size_t>(v)];
-    if (seen > rank) return v;
-  }
-  return 255;
+  return level_at_rank(count, total * 9 / 10, ink_floor + 1);
 }
 
 cv::Mat thicken(const cv::Mat& ink, double scale) {

@@ -33,12 +33,8 @@ cv::Mat shrink(const cv::Mat& img, int factor) {
 // The value below which `fraction` of the histogram's mass lies.
 int percentile(const std::array<int, 256>& hist, double fraction) {
   const long total = std::accumulate(hist.begin(), hist.end(), 0L);
-  long seen = 0;
-  for (int v = 0; v < 256; ++v) {
-    seen += hist[static_cast<std::size_t>(v)];
-    if (static_cast<double>(seen) >= fraction * static_cast<double>(total)) return v;
-  }
-  return 255;
+  // At least fraction * total pixels at that level or darker: the one of rank ceil(that) - 1.
+  return level_at_rank(hist, static_cast<long>(std::ceil(fraction * static_cast<double>(total))) - 1);
 }
 
 // The bounding box of the pixels added to it, one at a time.

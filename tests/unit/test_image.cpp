@@ -147,4 +147,22 @@ TEST_SUITE("image") {
     CHECK(same.scale == 1.0);
     CHECK(same.image.size() == big.size());
   }
+
+  TEST_CASE("grey levels are counted, and found by their rank") {
+    // Ten pixels: four at 10, five at 200, one at 255.
+    cv::Mat img(1, 10, CV_8U, cv::Scalar(200));
+    img.colRange(0, 4).setTo(10);
+    img.at<std::uint8_t>(0, 9) = 255;
+    const auto hist = histogram(img);
+    CHECK(hist[10] == 4);
+    CHECK(hist[200] == 5);
+    CHECK(hist[255] == 1);
+    CHECK(level_at_rank(hist, 0) == 10);
+    CHECK(level_at_rank(hist, 3) == 10);
+    CHECK(level_at_rank(hist, 4) == 200);
+    CHECK(level_at_rank(hist, 9) == 255);
+    CHECK(level_at_rank(hist, 10) == 255);  // past the last pixel
+    CHECK(level_at_rank(hist, 0, 11) == 200);  // the 10s not counted
+    CHECK(level_at_rank(hist, 5, 11) == 255);
+  }
 }
