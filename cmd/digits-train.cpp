@@ -76,8 +76,16 @@ int main(int argc, char** argv) {
     const bool live = !quiet && digits::cli::stderr_is_terminal();
     std::optional<digits::Progress> bar;
     int bar_epoch = 0;
+    bool started = false;
     o.on_batch = [&](int epoch, std::size_t done, std::size_t total, double loss) {
-      if (!live) return;
+      // Without a progress bar (a log, a pipe), one line once the first step is taken says that
+      // training runs and how much there is: an epoch's figures come only when it ends.
+      if (!live) {
+        if (!quiet && !started)
+          digits::cli::note("digits-train", fmt::format("training: {} epoch{} of {} samples", o.epochs, o.epochs == 1 ? "" : "s", total));
+        started = true;
+        return;
+      }
       if (epoch != bar_epoch) bar.emplace(fmt::format("epoch {}/{}", epoch, o.epochs), total, true), bar_epoch = epoch;
       bar->update(done, fmt::format("loss {:.4f}", loss));
     };

@@ -132,6 +132,11 @@ Background::Background(const std::vector<std::string>& argv) {
 }
 
 Background::~Background() {
+  std::error_code ignored;
+  if (pid_ < 0) {
+    std::filesystem::remove(log_, ignored);
+    return;
+  }
   ::kill(pid_, SIGTERM);
   int status = 0;
   for (int i = 0; i < 50 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -139,8 +144,20 @@ Background::~Background() {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, &status, 0);
   }
-  std::error_code ignored;
   std::filesystem::remove(log_, ignored);
+}
+
+std::optional<int> Background::wait_exit(double seconds) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  int status = 0;
+  while (pid_ >= 0 && std::chrono::steady_clock::now() < until) {
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;  // reaped: the number may be another process's now
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return std::nullopt;
 }
 
 std::string Background::err() const {

@@ -5,6 +5,7 @@
 #include "process.hpp"
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,8 @@ class Background {
   std::string err() const;  // what it wrote on stderr so far
   // Waits up to `seconds` for `text` to appear on its stderr.
   bool wait_for(const std::string& text, double seconds) const;
+  // Waits up to `seconds` for it to end: its exit status (128 + the signal when killed by one).
+  std::optional<int> wait_exit(double seconds);
   int pid() const { return pid_; }
 
  private:

@@ -10,6 +10,10 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include <chrono>
+#include <csignal>
+#include <thread>
+
 using namespace digits;
 using nlohmann::json;
 
@@ -59,11 +63,16 @@ TEST_SUITE("train-cli") {
   TEST_CASE("SIGINT mid-epoch stops and leaves a valid model") {
     const TempDir tmp;
     const auto out = tmp.path() / "stopped";
-    // timeout(1) sends SIGINT after 4 s, well inside the first of several long epochs.
-    const auto r = run_process({"timeout", "--preserve-status", "-s", "INT", "4", (test::bin_dir / "digits-train").string(),
-                                "--data", mnist_dir(), "--out", out.string(), "--epochs", "5", "--subset", "40000"});
-    INFO(r.err);
-    CHECK(r.exit_code == 130);
+    // SIGINT once the first step is taken (a fixed delay could end a slow start before it, and
+    // leave no model), a second into the first of several long epochs.
+    test::Background train({(test::bin_dir / "digits-train").string(), "--data", mnist_dir(), "--out", out.string(),
+                            "--epochs", "5", "--subset", "40000"});
+    REQUIRE(train.wait_for("digits-train: training: 5 epochs of", 120));
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    ::kill(train.pid(), SIGINT);
+    const auto status = train.wait_exit(300);
+    INFO(train.err());
+    CHECK(status == 130);
     CHECK_NOTHROW(load_model(tmp.path() / "stopped.model"));
     const json card = json::parse(read_file(tmp.path() / "stopped.json"));
     CHECK(card["training"]["interrupted"] == true);
