@@ -630,7 +630,9 @@ int writing_reduction(const cv::Mat& gray, bool light_on_dark) {
   std::vector<Blob> blobs;
   const cv::Mat mask = binarise(ink_map(small, light_on_dark), &blobs);
   // Rules and grids are not taken out at a glance: leave them, and the digits touching them, aside.
-  std::erase_if(blobs, [&](const Blob& b) { return spans_page(b.box, small.size()); });
+  // Nor is what the frame cuts any guide to the writing's size: where a shadow's edge meets the
+  // frame, a tall dark band would pass for large digits, and small writing be shrunk away.
+  std::erase_if(blobs, [&](const Blob& b) { return spans_page(b.box, small.size()) || frame_sides(b.box, small.size()).any(); });
   // A fine pen's strokes are faint or gone at a glance, and every stroke is about 1.5 px wider
   // there than it is (the glance is blurred): too thin, or digits too short, to shrink.
   const double height = glance * typical_height(blobs, small.size()), stroke = glance * (stroke_width(mask) - 1.5);

@@ -716,6 +716,13 @@ TEST_SUITE("segment") {
     CHECK(writing_reduction(written(10, 28), false) == 4);
     CHECK(writing_reduction(written(5, 3), false) == 1);
     CHECK(writing_reduction(255 - written(5, 14), true) == 2);
+    // Small writing in a fine pen, gone at a glance, in a photo whose top edge cuts a shadow's
+    // dark edge: the band the frame cuts is no large digit.
+    cv::Mat photo(1200, 1600, CV_8U, cv::Scalar(200));
+    cv::putText(photo, "4 7 2", {700, 700}, cv::FONT_HERSHEY_SIMPLEX, 0.8, cv::Scalar(140), 1);
+    const std::vector<cv::Point> band{{1100, 0}, {1250, 0}, {1190, 400}, {1160, 400}};
+    cv::fillConvexPoly(photo, band, cv::Scalar(60));
+    CHECK(writing_reduction(photo, false) == 1);
     // Read at a quarter of its size, each digit's box is still its own ink's, in the picture's pixels.
     const cv::Mat large = written(10, 28);
     const auto truth = ink_boxes(large);
