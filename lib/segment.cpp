@@ -79,6 +79,9 @@ FrameSides frame_sides(const cv::Rect& r, const cv::Size& picture) {
   return {r.x <= 1, r.y <= 1, r.br().x >= picture.width - 1, r.br().y >= picture.height - 1};
 }
 
+// Within a pixel of the picture's edge: cut off by the frame, or running out of the picture.
+bool touches_frame(const cv::Rect& r, const cv::Size& picture) { return frame_sides(r, picture).any(); }
+
 // --- straight lines ----------------------------------------------------------------------------
 
 struct Segment {
@@ -632,7 +635,7 @@ int writing_reduction(const cv::Mat& gray, bool light_on_dark) {
   // Rules and grids are not taken out at a glance: leave them, and the digits touching them, aside.
   // Nor is what the frame cuts any guide to the writing's size: where a shadow's edge meets the
   // frame, a tall dark band would pass for large digits, and small writing be shrunk away.
-  std::erase_if(blobs, [&](const Blob& b) { return spans_page(b.box, small.size()) || frame_sides(b.box, small.size()).any(); });
+  std::erase_if(blobs, [&](const Blob& b) { return spans_page(b.box, small.size()) || touches_frame(b.box, small.size()); });
   // A fine pen's strokes are faint or gone at a glance, and every stroke is about 1.5 px wider
   // there than it is (the glance is blurred): too thin, or digits too short, to shrink.
   const double height = glance * typical_height(blobs, small.size()), stroke = glance * (stroke_width(mask) - 1.5);
@@ -706,13 +709,6 @@ cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs, cv::Mat* faint) {
   }
   return mask;
 }
-
-namespace {
-
-// Within a pixel of the picture's edge: cut off by the frame, or running out of the picture.
-bool touches_frame(const cv::Rect& r, const cv::Size& picture) { return frame_sides(r, picture).any(); }
-
-}  // namespace
 
 int remove_straight_lines(cv::Mat& mask, const cv::Mat& faint) {
   const cv::Mat& drawn = faint.empty() ? mask : faint;
