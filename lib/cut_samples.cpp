@@ -74,9 +74,12 @@ std::optional<CutSample> cut_sample(std::span<const std::uint8_t> a, int label_a
   const double coverage = mostly_a ? in_a / total_a : in_b / total_b;
   const double taken = mostly_a ? in_b / total_b : in_a / total_a;
   const double foreign = (mostly_a ? in_b : in_a) / (in_a + in_b);
+  // The neighbour's ink in the part, against the larger digit's: beside a 1, a sliver of a 0 is
+  // a large share of the part's little ink, yet the part is still a 1.
+  const double sliver = (mostly_a ? in_b : in_a) / std::max(total_a, total_b);
   // A sliver of the neighbour is still one digit; a whole 1 beside a bold 0 is little ink, but two.
   int label = not_digit_class;
-  if (coverage >= 0.9 && taken <= 0.2 && foreign <= 0.12)
+  if (coverage >= 0.9 && taken <= 0.2 && (foreign <= 0.12 || sliver <= 0.08))
     label = mostly_a ? label_a : label_b;
   else if (coverage >= 0.7 && taken < 0.4 && foreign < 0.25)
     return std::nullopt;  // neither clearly one digit nor clearly not

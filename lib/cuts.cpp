@@ -200,7 +200,11 @@ Blob part_between(const Blob& blob, const Seam* left, const Seam* right) {
   }
   const cv::Rect tight = cv::boundingRect(part);  // of the non-zero pixels
   if (tight.empty()) return {};
-  return {tight + blob.box.tl(), part(tight).clone(), std::nullopt};
+  Blob out{tight + blob.box.tl(), part(tight).clone(), std::nullopt, {}};
+  cv::Mat others = blob.mask(tight) & ~out.mask;
+  if (!blob.others.empty()) others |= blob.others(tight);
+  if (cv::countNonZero(others) > 0) out.others = std::move(others);
+  return out;
 }
 
 }  // namespace

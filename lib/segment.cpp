@@ -61,7 +61,7 @@ std::vector<cv::Rect> label_components(const cv::Mat& mask, cv::Mat& labels) {
 }
 
 // The component `label` of `labels`, which lies within `box`.
-Blob blob_of(const cv::Mat& labels, const cv::Rect& box, int label) { return {box, labels(box) == label, std::nullopt}; }
+Blob blob_of(const cv::Mat& labels, const cv::Rect& box, int label) { return {box, labels(box) == label, std::nullopt, {}}; }
 
 int vertical_gap(const cv::Rect& a, const cv::Rect& b) {
   return std::max(a.y, b.y) - std::min(a.y + a.height, b.y + b.height);
@@ -322,6 +322,16 @@ Blob joined(const Blob& a, const Blob& b) {
     cv::Mat target = out.mask(part->box - out.box.tl());
     cv::bitwise_or(target, part->mask, target);
   }
+  if (!a.others.empty() || !b.others.empty()) {
+    out.others = cv::Mat::zeros(out.box.size(), CV_8U);
+    for (const Blob* part : {&a, &b})
+      if (!part->others.empty()) {
+        cv::Mat target = out.others(part->box - out.box.tl());
+        cv::bitwise_or(target, part->others, target);
+      }
+    out.others.setTo(0, out.mask);
+    if (cv::countNonZero(out.others) == 0) out.others.release();
+  }
   return out;
 }
 
@@ -329,6 +339,7 @@ Crop digit_crop(const cv::Mat& ink, const Blob& blob) {
   if (blob.crop) return *blob.crop;
   cv::Mat mask;
   cv::dilate(blob.mask, mask, cv::Mat());
+  if (!blob.others.empty()) mask.setTo(0, blob.others);
   cv::Mat own = cv::Mat::zeros(blob.box.size(), CV_8U);
   ink(blob.box).copyTo(own, mask);
   return normalise_digit(own);

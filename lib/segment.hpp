@@ -72,6 +72,9 @@ struct Blob {
   cv::Rect box;
   cv::Mat mask;             // CV_8U, box.size()
   std::optional<Crop> crop;  // its digit_crop, once made (read_line makes it to judge the blob)
+  // Cut from a larger blob: the ink in its box that the cut left to its neighbours (CV_8U,
+  // box.size(); empty when none). Its crop takes the soft edge around its strokes, not that.
+  cv::Mat others;
 };
 
 std::vector<Blob> find_blobs(const cv::Mat& mask);

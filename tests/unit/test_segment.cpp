@@ -365,6 +365,37 @@ TEST_SUITE("segment") {
     for (int k = 0; k < 5; ++k) CHECK(std::abs(digits[static_cast<std::size_t>(k)].box.x - (60 + 84 * k - 42)) <= 8);
   }
 
+  TEST_CASE("a part cut off a touching pair is cropped without its neighbour's ink") {
+    // A 1 leaning into a ring's side. Cut apart, the 1's crop holds none of the ring: the soft
+    // edge a crop takes around its strokes stops at the cut (else a sliver of the ring beside the
+    // 1 makes the judge read it as a piece of a cut, no digit).
+    const auto one = [](cv::Mat& m) { cv::line(m, {118, 60}, {90, 200}, cv::Scalar(255), 9); };
+    auto pair = blobs_drawn([&](cv::Mat& m) {
+      one(m);
+      cv::ellipse(m, {160, 130}, {44, 70}, 0, 0, 360, cv::Scalar(255), 9);
+      cv::line(m, {106, 130}, {114, 130}, cv::Scalar(255), 4);  // where they touch
+    });
+    REQUIRE(pair.size() == 1);
+    const auto alone = blobs_drawn(one);
+    REQUIRE(alone.size() == 1);
+    cv::Mat ink = cv::Mat::zeros(300, 400, CV_8U);
+    ink(pair[0].box) |= pair[0].mask;
+    // The cut whose left part is most nearly the 1.
+    std::vector<Blob> parts;
+    for (const auto& seam : candidate_seams(pair[0], pair[0].box.height, ink)) {
+      auto cut = cut_at(pair[0], {seam});
+      const auto off = [&](const std::vector<Blob>& p) { return std::abs(cv::countNonZero(p[0].mask) - cv::countNonZero(alone[0].mask)); };
+      if (cut.size() == 2 && (parts.empty() || off(cut) < off(parts))) parts = std::move(cut);
+    }
+    REQUIRE(parts.size() == 2);
+    CHECK(parts[0].box.br().x > parts[1].box.x);  // the ring's ink lies inside the 1's box
+    cv::Mat without_ring = ink.clone();
+    without_ring(parts[1].box).setTo(0, parts[1].mask);
+    CHECK(std::ranges::equal(digit_crop(ink, parts[0]), digit_crop(without_ring, parts[0])));
+    // Joined again, the two parts are the pair: nothing of it is kept out.
+    CHECK(joined(parts[0], parts[1]).others.empty());
+  }
+
   TEST_CASE("two 1s leaning together are parted though narrower than two digits side by side") {
     // Their ink is half as wide as a digit is tall: too narrow to hold two digits side by side,
     // but the judge reads it as no one digit.
