@@ -62,6 +62,13 @@ std::vector<Blob> blobs_drawn(const std::function<void(cv::Mat&)>& draw, cv::Siz
   return find_blobs(mask);
 }
 
+// The ink map that `blobs` (as blobs_drawn finds them in a picture of `size`) were found in.
+cv::Mat ink_of(const std::vector<Blob>& blobs, cv::Size size = {400, 300}) {
+  cv::Mat ink = cv::Mat::zeros(size, CV_8U);
+  for (const auto& b : blobs) ink(b.box) |= b.mask;
+  return ink;
+}
+
 double correlation(const Crop& a, const Crop& b) {
   cv::Mat fa, fb;
   crop_to_mat(a).convertTo(fa, CV_64F);
@@ -317,8 +324,7 @@ TEST_SUITE("segment") {
       cv::ellipse(m, {300, 150}, {40, 60}, 0, 0, 360, cv::Scalar(255), 8);  // a third, alone
     });
     REQUIRE(pair.size() == 2);
-    cv::Mat ink = cv::Mat::zeros(300, 400, CV_8U);
-    for (const auto& b : pair) ink(b.box) |= b.mask;
+    const cv::Mat ink = ink_of(pair);
     Recogniser judge(load_model(test::source_dir / "models/digits-cnn.model"));
     const auto split = read_line(pair, ink, &judge);
     REQUIRE(split.size() == 3);
@@ -328,8 +334,7 @@ TEST_SUITE("segment") {
     // As wide as the pair, but one digit: any cut crosses two strokes.
     auto wide = blobs_drawn([](cv::Mat& m) { cv::ellipse(m, {200, 150}, {85, 60}, 0, 0, 360, cv::Scalar(255), 8); });
     REQUIRE(wide.size() == 1);
-    cv::Mat wide_ink = cv::Mat::zeros(300, 400, CV_8U);
-    wide_ink(wide[0].box) |= wide[0].mask;
+    const cv::Mat wide_ink = ink_of(wide);
     CHECK(read_line(wide, wide_ink, &judge).size() == 1);
     CHECK(read_line(wide, wide_ink, nullptr).size() == 1);
   }
@@ -357,8 +362,7 @@ TEST_SUITE("segment") {
     REQUIRE(parts.size() == 5);
     for (int k = 0; k < 5; ++k) CHECK(std::abs(parts[static_cast<std::size_t>(k)].box.width - 84) <= 6);
     // And the judge reads it as five zeros, each where its ring is.
-    cv::Mat ink = cv::Mat::zeros(300, 480, CV_8U);
-    ink(chain[0].box) |= chain[0].mask;
+    const cv::Mat ink = ink_of(chain, {480, 300});
     Recogniser judge(load_model(test::source_dir / "models/digits-cnn.model"));
     const auto digits = read_line(chain, ink, &judge);
     REQUIRE(digits.size() == 5);
@@ -378,8 +382,7 @@ TEST_SUITE("segment") {
     REQUIRE(pair.size() == 1);
     const auto alone = blobs_drawn(one);
     REQUIRE(alone.size() == 1);
-    cv::Mat ink = cv::Mat::zeros(300, 400, CV_8U);
-    ink(pair[0].box) |= pair[0].mask;
+    const cv::Mat ink = ink_of(pair);
     // The cut whose left part is most nearly the 1.
     std::vector<Blob> parts;
     for (const auto& seam : candidate_seams(pair[0], pair[0].box.height, ink)) {
@@ -407,8 +410,7 @@ TEST_SUITE("segment") {
     });
     REQUIRE(line.size() == 2);
     CHECK(line[0].box.width < 0.7 * line[0].box.height);
-    cv::Mat ink = cv::Mat::zeros(300, 400, CV_8U);
-    for (const auto& b : line) ink(b.box) |= b.mask;
+    const cv::Mat ink = ink_of(line);
     Recogniser judge(load_model(test::source_dir / "models/digits-cnn.model"));
     const auto digits = read_line(line, ink, &judge);
     REQUIRE(digits.size() == 3);
@@ -425,8 +427,7 @@ TEST_SUITE("segment") {
       cv::ellipse(m, {176, 140}, {40, 60}, 0, 0, 360, cv::Scalar(255), 8);
     });
     REQUIRE(pair.size() == 1);
-    cv::Mat ink = cv::Mat::zeros(300, 400, CV_8U);
-    ink(pair[0].box) |= pair[0].mask;
+    const cv::Mat ink = ink_of(pair);
     Recogniser judge(load_model(test::source_dir / "models/digits-cnn.model"));
     const auto digits = read_line(pair, ink, &judge);
     REQUIRE(digits.size() == 2);
