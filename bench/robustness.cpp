@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
       {"shifted 3 px", [](const cv::Mat& m) { return affine(m, (cv::Mat_<double>(2, 3) << 1, 0, 3, 0, 1, -3)); }},
       {"rotated 15 deg", [](const cv::Mat& m) { return affine(m, cv::getRotationMatrix2D({13.5, 13.5}, 15, 1)); }},
       {"scaled 0.75", [](const cv::Mat& m) { return affine(m, cv::getRotationMatrix2D({13.5, 13.5}, 0, 0.75)); }},
+      // Slanted writing: x' = x + s (y - centre), tops leaning right (s < 0) or left.
+      {"slanted right 0.4", [](const cv::Mat& m) { return affine(m, (cv::Mat_<double>(2, 3) << 1, -0.4, 0.4 * 13.5, 0, 1, 0)); }},
+      {"slanted left 0.4", [](const cv::Mat& m) { return affine(m, (cv::Mat_<double>(2, 3) << 1, 0.4, -0.4 * 13.5, 0, 1, 0)); }},
       {"thin pen (erode 2x2)", [](const cv::Mat& m) { cv::Mat o; cv::erode(m, o, cv::Mat::ones(2, 2, CV_8U)); return o; }},
       {"thick pen (dilate 3x3)", [](const cv::Mat& m) { cv::Mat o; cv::dilate(m, o, cv::Mat::ones(3, 3, CV_8U)); return o; }},
   };
