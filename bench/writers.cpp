@@ -7,16 +7,17 @@
 //   fonts-humor-sans fonts-klee fonts-kristi fonts-comic-neue fonts-kaushanscript
 //   fonts-dancingscript fonts-ecolier-court
 
+#include "augment.hpp"
 #include "classify.hpp"
 #include "cli.hpp"
 #include "error.hpp"
 #include "model.hpp"
 #include "options.hpp"
-#include "segment.hpp"
 
 #include <fmt/format.h>
 #include <opencv2/core/utils/logger.hpp>
 #include <opencv2/freetype.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -50,8 +51,6 @@ std::vector<fs::path> installed_fonts() {
   return out;
 }
 
-double uniform(std::mt19937& rng, double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
-
 // `text` in `font`, `size` px, turned by `degrees`, with a margin of paper all round.
 cv::Mat written(cv::freetype::FreeType2& font, const std::string& text, int size, double degrees, int ink, int paper) {
   int baseline = 0;
@@ -69,9 +68,11 @@ cv::Mat written(cv::freetype::FreeType2& font, const std::string& text, int size
   return turned;
 }
 
+// Read from its PNG bytes by the function digits-classify reads an image file with.
 std::string read_text(const cv::Mat& gray, digits::Recogniser& recogniser) {
-  auto record = digits::segment_image(gray, {}, &recogniser);
-  digits::classify_record(record, recogniser, {});
+  std::vector<std::uint8_t> png;
+  cv::imencode(".png", gray, png);
+  const auto record = digits::recognise_bytes({reinterpret_cast<const char*>(png.data()), png.size()}, recogniser, {}, {});
   return record.text.value_or("");
 }
 
@@ -138,7 +139,7 @@ int main(int argc, char** argv) {
         const int length = std::uniform_int_distribution<int>(3, 8)(rng);
         for (int i = 0; i < length; ++i) text += static_cast<char>('0' + std::uniform_int_distribution<int>(0, 9)(rng));
         const int size = std::uniform_int_distribution<int>(40, 120)(rng);
-        const double degrees = uniform(rng, -4, 4);
+        const double degrees = digits::uniform(rng, -4, 4);
         const int ink = std::uniform_int_distribution<int>(0, 90)(rng), paper = std::uniform_int_distribution<int>(205, 255)(rng);
         ++t.lines;
         if (check(text, read_text(written(*font, text, size, degrees, ink, paper), recogniser))) ++t.lines_right;
