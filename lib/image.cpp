@@ -1,6 +1,7 @@
 #include "image.hpp"
 
 #include "error.hpp"
+#include "png.hpp"
 
 #include <fmt/format.h>
 
@@ -161,17 +162,22 @@ std::optional<ImageHeader> pnm_header(std::string_view s) {
   return sized("pnm", numbers[0], numbers[1]);
 }
 
-// A picture with real transparency, flattened onto the background its strokes stand out from.
-cv::Mat flatten_alpha(const cv::Mat& decoded) {
+// Which way round a decoded picture's colour channels are: OpenCV gives blue first, PNG red first.
+enum class Channels { bgr, rgb };
+
+// One grey plane of a decoded picture. Real transparency is flattened onto the background its
+// strokes stand out from.
+cv::Mat gray_of(const cv::Mat& decoded, Channels order) {
   cv::Mat eight;
   if (decoded.depth() == CV_16U)
     decoded.convertTo(eight, CV_8U, 1.0 / 257);
   else
     eight = decoded;
+  const bool rgb = order == Channels::rgb;
   if (eight.channels() != 4 && eight.channels() != 2) {
     cv::Mat gray;
     if (eight.channels() == 1) return eight;
-    cv::cvtColor(eight, gray, cv::COLOR_BGR2GRAY);
+    cv::cvtColor(eight, gray, rgb ? cv::COLOR_RGB2GRAY : cv::COLOR_BGR2GRAY);
     return gray;
   }
   std::vector<cv::Mat> planes;
@@ -179,7 +185,7 @@ cv::Mat flatten_alpha(const cv::Mat& decoded) {
   const cv::Mat alpha = planes.back();
   cv::Mat gray;
   if (eight.channels() == 4)
-    cv::cvtColor(eight, gray, cv::COLOR_BGRA2GRAY);
+    cv::cvtColor(eight, gray, rgb ? cv::COLOR_RGBA2GRAY : cv::COLOR_BGRA2GRAY);
   else
     gray = planes[0];
   double lowest = 0;
@@ -227,12 +233,10 @@ ImageHeader checked_header(std::string_view bytes, std::int64_t max_pixels) {
   return *header;
 }
 
-// Decodes a picture whose header passed, `reduction` times smaller on each side (1, 2, 4 or 8; a
-// JPEG only).
-cv::Mat decode_checked(std::string_view bytes, const ImageHeader& header, std::int64_t max_pixels, int reduction) {
+// OpenCV's decoders, for every format and every kind of PNG; `reduction` as below.
+cv::Mat decode_with_opencv(std::string_view bytes, const ImageHeader& header, int reduction) {
   // cv::imdecode wants a Mat over the bytes; it only reads them.
   const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
-  cv::Mat image;
   try {
     // IMREAD_GRAYSCALE applies EXIF orientation; IMREAD_UNCHANGED (needed to see alpha) does not,
     // which is fine since transparent formats rarely carry EXIF.
@@ -241,10 +245,21 @@ cv::Mat decode_checked(std::string_view bytes, const ImageHeader& header, std::i
                      : reduction == 4 ? cv::IMREAD_REDUCED_GRAYSCALE_4
                      : reduction == 2 ? cv::IMREAD_REDUCED_GRAYSCALE_2
                                       : cv::IMREAD_GRAYSCALE;
-    image = header.alpha ? flatten_alpha(cv::imdecode(buffer, cv::IMREAD_UNCHANGED)) : cv::imdecode(buffer, gray);
+    return header.alpha ? gray_of(cv::imdecode(buffer, cv::IMREAD_UNCHANGED), Channels::bgr)
+                        : cv::imdecode(buffer, gray);
   } catch (const cv::Exception& e) {
     throw Error(fmt::format("cannot decode {} image: {}", header.format, e.err));
   }
+}
+
+// Decodes a picture whose header passed, `reduction` times smaller on each side (1, 2, 4 or 8; a
+// JPEG only).
+cv::Mat decode_checked(std::string_view bytes, const ImageHeader& header, std::int64_t max_pixels, int reduction) {
+  cv::Mat image;
+  if (header.format == "png")
+    if (const auto pixels = decode_simple_png(bytes))
+      image = pixels->channels() == 3 ? gray_like_libpng(*pixels) : gray_of(*pixels, Channels::rgb);
+  if (image.empty()) image = decode_with_opencv(bytes, header, reduction);
   if (image.empty()) throw Error(fmt::format("cannot decode {} image (corrupt or truncated)", header.format));
   if (std::int64_t{image.cols} * image.rows > max_pixels || std::min(image.cols, image.rows) < min_image_side / reduction)
     throw Error(fmt::format("decoded image is {}x{}, outside the accepted size", image.cols, image.rows));

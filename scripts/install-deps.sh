@@ -10,6 +10,7 @@ packages=(
   libcli11-dev libfmt-dev nlohmann-json3-dev           # command lines, messages, JSON
   libmicrohttpd-dev pkg-config                         # the HTTP server
   libssl-dev zlib1g-dev libarchive-dev                 # SHA-256 and base64, gzip, .tgz
+  libdeflate-dev                                       # fast inflate for PNG uploads
   doctest-dev                                          # tests
   chromium nodejs wrk curl                             # browser test of the page; load benchmark
 )

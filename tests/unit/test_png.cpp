@@ -1,0 +1,237 @@
+// The quick PNG path: every filter, every colour type it takes, checked against libpng (through
+// cv::imdecode) on the same bytes; and everything it must leave to OpenCV.
+
+#include <doctest/doctest.h>
+
+#include "error.hpp"
+#include "image.hpp"
+#include "png.hpp"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <zlib.h>
+
+#include <cstdlib>
+#include <random>
+
+using namespace digits;
+
+namespace {
+
+void put32(std::string& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xFF);
+}
+
+void chunk(std::string& out, std::string_view type, std::string_view data) {
+  put32(out, static_cast<std::uint32_t>(data.size()));
+  std::string body(type);
+  body += data;
+  out += body;
+  put32(out, static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()))));
+}
+
+std::string ihdr(int w, int h, int depth, int colour, int interlace = 0) {
+  std::string d;
+  put32(d, static_cast<std::uint32_t>(w));
+  put32(d, static_cast<std::uint32_t>(h));
+  d += static_cast<char>(depth), d += static_cast<char>(colour);
+  d += std::string(2, '\0'), d += static_cast<char>(interlace);
+  return d;
+}
+
+int colour_type(int channels) { return channels == 1 ? 0 : channels == 2 ? 4 : channels == 3 ? 2 : 6; }
+
+// The filtered rows of `img` (channels in PNG order), row y with filter `filter_of(y)`.
+template <typename FilterOf>
+std::string filtered(const cv::Mat& img, FilterOf filter_of) {
+  const int bpp = img.channels();
+  const std::size_t n = static_cast<std::size_t>(img.cols) * static_cast<std::size_t>(bpp);
+  const std::vector<std::uint8_t> zeros(n, 0);
+  std::string raw;
+  for (int y = 0; y < img.rows; ++y) {
+    const std::uint8_t* x = img.ptr<std::uint8_t>(y);
+    const std::uint8_t* up = y > 0 ? img.ptr<std::uint8_t>(y - 1) : zeros.data();
+    const int f = filter_of(y);
+    raw += static_cast<char>(f);
+    for (std::size_t i = 0; i < n; ++i) {
+      const int a = i >= static_cast<std::size_t>(bpp) ? x[i - static_cast<std::size_t>(bpp)] : 0;
+      const int b = up[i];
+      const int c = i >= static_cast<std::size_t>(bpp) ? up[i - static_cast<std::size_t>(bpp)] : 0;
+      int predicted = 0;
+      if (f == 1) predicted = a;
+      if (f == 2) predicted = b;
+      if (f == 3) predicted = (a + b) / 2;
+      if (f == 4) {
+        const int p = a + b - c, pa = std::abs(p - a), pb = std::abs(p - b), pc = std::abs(p - c);
+        predicted = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+      }
+      raw += static_cast<char>((x[i] - predicted) & 0xFF);
+    }
+  }
+  return raw;
+}
+
+std::string deflated(const std::string& raw) {
+  uLongf size = compressBound(static_cast<uLong>(raw.size()));
+  std::string out(size, '\0');
+  REQUIRE(compress2(reinterpret_cast<Bytef*>(out.data()), &size, reinterpret_cast<const Bytef*>(raw.data()),
+                    static_cast<uLong>(raw.size()), 6) == Z_OK);
+  out.resize(size);
+  return out;
+}
+
+// A PNG of `img` written by hand, so that each filter can be chosen; the zlib stream is cut into
+// `parts` IDAT chunks, and `extra` chunks go before the first.
+std::string png_of(const cv::Mat& img, int filter, int parts = 1, const std::string& extra = {}) {
+  const std::string stream = deflated(filtered(img, [&](int y) { return filter >= 0 ? filter : y % 5; }));
+  std::string out = "\x89PNG\r\n\x1a\n";
+  chunk(out, "IHDR", ihdr(img.cols, img.rows, 8, colour_type(img.channels())));
+  out += extra;
+  const std::size_t step = stream.size() / static_cast<std::size_t>(parts) + 1;
+  for (std::size_t at = 0; at < stream.size(); at += step) chunk(out, "IDAT", std::string_view(stream).substr(at, step));
+  chunk(out, "IEND", "");
+  return out;
+}
+
+cv::Mat noise(int w, int h, int channels, unsigned seed) {
+  cv::Mat img(h, w, CV_8UC(channels));
+  std::mt19937 rng(seed);
+  // Half noise, half smooth ramps: filters behave differently on each.
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w * channels; ++x)
+      img.ptr<std::uint8_t>(y)[x] = static_cast<std::uint8_t>(y < h / 2 ? rng() : (x * 3 + y * 7) & 0xFF);
+  return img;
+}
+
+bool same(const cv::Mat& a, const cv::Mat& b) {
+  return a.size() == b.size() && a.type() == b.type() && cv::norm(a, b, cv::NORM_INF) == 0;
+}
+
+// What libpng makes of the bytes, in PNG's channel order and count (OpenCV gives grey with
+// alpha as BGRA).
+cv::Mat libpng_reads(const std::string& bytes, int channels) {
+  const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+  cv::Mat bgr = cv::imdecode(buffer, cv::IMREAD_UNCHANGED), out;
+  if (channels == 2 && bgr.channels() == 4) {
+    std::vector<cv::Mat> planes;
+    cv::split(bgr, planes);
+    cv::merge(std::vector<cv::Mat>{planes[0], planes[3]}, out);
+  } else if (bgr.channels() == 3)
+    cv::cvtColor(bgr, out, cv::COLOR_BGR2RGB);
+  else if (bgr.channels() == 4)
+    cv::cvtColor(bgr, out, cv::COLOR_BGRA2RGBA);
+  else
+    out = bgr;
+  return out;
+}
+
+}  // namespace
+
+TEST_SUITE("png") {
+  TEST_CASE("every filter and colour type decodes to the pixels, as libpng decodes them") {
+    for (const int channels : {1, 2, 3, 4})
+      for (const int filter : {0, 1, 2, 3, 4, -1})  // -1: the five in turn, row by row
+        for (const cv::Size size : {cv::Size(37, 23), cv::Size(1, 9), cv::Size(64, 1)}) {
+          CAPTURE(channels);
+          CAPTURE(filter);
+          CAPTURE(size);
+          const cv::Mat img = noise(size.width, size.height, channels, static_cast<unsigned>(channels * 10 + filter + 1));
+          const std::string bytes = png_of(img, filter, filter == -1 ? 3 : 1);
+          const auto decoded = decode_simple_png(bytes);
+          REQUIRE(decoded);
+          CHECK(same(*decoded, img));
+          CHECK(same(*decoded, libpng_reads(bytes, channels)));
+        }
+  }
+
+  TEST_CASE("the PNGs OpenCV writes decode as libpng decodes them") {
+    const cv::Mat img = noise(300, 120, 3, 5);
+    for (const int level : {0, 1, 9}) {
+      std::vector<std::uint8_t> encoded;
+      REQUIRE(cv::imencode(".png", img, encoded, {cv::IMWRITE_PNG_COMPRESSION, level}));
+      const std::string bytes(encoded.begin(), encoded.end());
+      const auto decoded = decode_simple_png(bytes);
+      REQUIRE(decoded);
+      CHECK(same(*decoded, libpng_reads(bytes, 3)));
+    }
+  }
+
+  TEST_CASE("ancillary chunks are skipped, a palette hint in an RGB file too") {
+    const cv::Mat img = noise(20, 10, 3, 7);
+    std::string extra;
+    chunk(extra, "gAMA", std::string("\0\0\xb1\x8f", 4));
+    chunk(extra, "PLTE", std::string(6, '\x40'));
+    chunk(extra, "tEXt", std::string("Comment\0hi", 10));
+    const auto decoded = decode_simple_png(png_of(img, 4, 2, extra));
+    REQUIRE(decoded);
+    CHECK(same(*decoded, img));
+  }
+
+  TEST_CASE("what OpenCV must decode is left to it") {
+    const cv::Mat img = noise(20, 10, 1, 9);
+    const std::string good = png_of(img, 1);
+    REQUIRE(decode_simple_png(good));
+    std::string exif, trns;
+    chunk(exif, "eXIf", std::string("MM\0*\0\0\0\x08\0\0", 10));
+    chunk(trns, "tRNS", std::string("\0\0", 2));
+    CHECK_FALSE(decode_simple_png(png_of(img, 1, 1, exif)));  // orientation is OpenCV's to apply
+    CHECK_FALSE(decode_simple_png(png_of(img, 1, 1, trns)));  // so is transparency by colour key
+    for (const auto& [depth, colour, interlace] : {std::tuple{16, 0, 0}, {8, 3, 0}, {4, 0, 0}, {8, 0, 1}}) {
+      CAPTURE(depth);
+      CAPTURE(colour);
+      std::string header = "\x89PNG\r\n\x1a\n";
+      chunk(header, "IHDR", ihdr(20, 10, depth, colour, interlace));
+      CHECK_FALSE(decode_simple_png(header + good.substr(header.size())));
+    }
+    CHECK_FALSE(decode_simple_png("GIF89a" + good.substr(6)));
+  }
+
+  TEST_CASE("damage anywhere is noticed, never decoded into wrong pixels") {
+    const cv::Mat img = noise(40, 30, 3, 11);
+    const std::string good = png_of(img, -1, 2);
+    REQUIRE(decode_simple_png(good));
+    // Every truncation, and one flipped bit in every byte after the signature.
+    for (std::size_t n = 0; n < good.size(); ++n) CHECK_FALSE(decode_simple_png(good.substr(0, n)));
+    for (std::size_t at = 8; at < good.size(); ++at) {
+      std::string bad = good;
+      bad[at] = static_cast<char>(bad[at] ^ 0x10);
+      CAPTURE(at);
+      CHECK_FALSE(decode_simple_png(bad));
+    }
+    // Sound chunks, unsound data: a filter number past 4, rows missing, rows to spare, image data
+    // split by another chunk, no IEND.
+    const auto with_stream = [&](const std::string& raw) {
+      std::string out = "\x89PNG\r\n\x1a\n";
+      chunk(out, "IHDR", ihdr(img.cols, img.rows, 8, 2));
+      chunk(out, "IDAT", deflated(raw));
+      chunk(out, "IEND", "");
+      return out;
+    };
+    std::string raw = filtered(img, [](int) { return 1; });
+    REQUIRE(decode_simple_png(with_stream(raw)));
+    std::string bad_filter = raw;
+    bad_filter[static_cast<std::size_t>(img.cols) * 3 + 1] = 5;
+    CHECK_FALSE(decode_simple_png(with_stream(bad_filter)));
+    CHECK_FALSE(decode_simple_png(with_stream(raw.substr(0, raw.size() - 1))));
+    CHECK_FALSE(decode_simple_png(with_stream(raw + std::string(121, '\0'))));
+    std::string split = "\x89PNG\r\n\x1a\n";
+    chunk(split, "IHDR", ihdr(img.cols, img.rows, 8, 2));
+    const std::string stream = deflated(raw);
+    chunk(split, "IDAT", stream.substr(0, 10));
+    chunk(split, "tEXt", std::string("a\0b", 3));
+    chunk(split, "IDAT", stream.substr(10));
+    chunk(split, "IEND", "");
+    CHECK_FALSE(decode_simple_png(split));
+    CHECK_FALSE(decode_simple_png(good.substr(0, good.size() - 12)));
+  }
+
+  TEST_CASE("decode_image reads an RGB PNG's grey exactly as libpng does") {
+    const cv::Mat img = noise(200, 80, 3, 13);
+    const std::string bytes = png_of(img, -1);
+    const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+    const cv::Mat ours = decode_image(bytes), theirs = cv::imdecode(buffer, cv::IMREAD_GRAYSCALE);
+    REQUIRE(ours.size() == theirs.size());
+    CHECK(same(ours, theirs));
+  }
+}
