@@ -22,12 +22,49 @@ namespace {
 
 int odd(int v) { return v | 1; }
 
+// The picture padded with its own edge to a multiple of `factor` on each side.
+cv::Mat padded(const cv::Mat& img, int factor) {
+  const int right = (factor - img.cols % factor) % factor, bottom = (factor - img.rows % factor) % factor;
+  if (right == 0 && bottom == 0) return img;
+  cv::Mat out;
+  cv::copyMakeBorder(img, out, 0, bottom, 0, right, cv::BORDER_REPLICATE);
+  return out;
+}
+
+// The mean of every `factor` x `factor` block of the picture padded to a multiple of that:
+// ceil(size / factor) pixels, each exactly a block. OpenCV's INTER_AREA is fast only where the
+// sizes divide exactly: a 1001x301 picture shrunk by 4 took 0.33 ms, 1000x300 0.08 ms.
 cv::Mat shrink(const cv::Mat& img, int factor) {
   if (factor <= 1) return img;
+  const cv::Mat whole = padded(img, factor);
   cv::Mat small;
-  cv::resize(img, small, cv::Size(std::max(1, img.cols / factor), std::max(1, img.rows / factor)), 0, 0,
-             cv::INTER_AREA);
+  cv::resize(whole, small, cv::Size(whole.cols / factor, whole.rows / factor), 0, 0, cv::INTER_AREA);
   return small;
+}
+
+// As shrink, for a glance that only measures or decides: halved while the factor is even, which
+// is five times faster (0.015 ms for 1000x300 by 4) but rounds at each halving, a bias of a third
+// of a level. (The ink map's background shrunk so lost 8 of 1000 grid images' texts.)
+cv::Mat glance(const cv::Mat& img, int factor) {
+  if (factor <= 1) return img;
+  cv::Mat small = padded(img, factor);
+  for (; factor % 2 == 0; factor /= 2) {
+    cv::Mat half;
+    cv::resize(small, half, cv::Size(small.cols / 2, small.rows / 2), 0, 0, cv::INTER_AREA);
+    small = half;
+  }
+  return shrink(small, factor);
+}
+
+// Back to `size` from what shrink() made `factor` times smaller: enlarged by exactly that factor
+// and the padding cut off, so that every pixel lands on the block it came from. (Stretched to
+// `size` instead, a map is off by up to a block at the far edges: enough to turn the polarity of
+// a small desk photo, whose sheet edge is most of its contrast.)
+cv::Mat enlarge(const cv::Mat& small, int factor, cv::Size size, int interpolation) {
+  if (small.size() == size) return small;
+  cv::Mat big;
+  cv::resize(small, big, cv::Size(small.cols * factor, small.rows * factor), 0, 0, interpolation);
+  return big(cv::Rect(cv::Point(0, 0), size));
 }
 
 // The value below which `fraction` of the histogram's mass lies.
@@ -505,7 +542,8 @@ cv::Mat isolate_page(const cv::Mat& gray) {
     return gray;
   // The sheet is looked for at about 256 px: its outline, not its writing, matters.
   const int longer = std::max(gray.cols, gray.rows);
-  const cv::Mat small = shrink(gray, std::max(1, longer / 256));
+  const int factor = std::max(1, longer / 256);
+  const cv::Mat small = glance(gray, factor);
   cv::Mat smooth, scratch;
   cv::GaussianBlur(small, smooth, cv::Size(5, 5), 0);
   const double otsu = cv::threshold(smooth, scratch, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
@@ -551,9 +589,8 @@ cv::Mat isolate_page(const cv::Mat& gray) {
   for (int y = 0; y < filled.rows; ++y)
     for (int x = 0; x < filled.cols; ++x)
       filled.at<std::uint8_t>(y, x) = tone[static_cast<std::size_t>(nearest.at<int>(y, x))];
-  cv::resize(inside, inside, gray.size(), 0, 0, cv::INTER_NEAREST);
-  cv::Mat out;
-  cv::resize(filled, out, gray.size(), 0, 0, cv::INTER_LINEAR);
+  inside = enlarge(inside, factor, gray.size(), cv::INTER_NEAREST);
+  cv::Mat out = enlarge(filled, factor, gray.size(), cv::INTER_LINEAR).clone();
   gray.copyTo(out, inside);
   return out;
 }
@@ -563,14 +600,14 @@ bool is_light_on_dark(const cv::Mat& gray) {
   // About 75 px on the shorter side: strokes are fainter there but still lean the same way. In a
   // photo (over 1000 px) the writing may be a line in one corner, a pixel tall at 75: 300 px.
   const bool photo = shorter >= 1000;
-  const cv::Mat small = shrink(gray, std::max(1, shorter / (photo ? 300 : 75)));
+  const cv::Mat small = glance(gray, std::max(1, shorter / (photo ? 300 : 75)));
   // The surroundings (a median over a third of the picture) vary slowly: they are taken at a
   // quarter of that size and stretched back, sixteen times fewer pixels to take medians over.
-  const cv::Mat smaller = shrink(small, 4);
+  const cv::Mat smaller = glance(small, 4);
   cv::Mat local;
   const int k = odd(std::clamp(std::min(smaller.cols, smaller.rows) / 3, 3, 99));
   cv::medianBlur(smaller, local, k);
-  if (local.size() != small.size()) cv::resize(local, local, small.size(), 0, 0, cv::INTER_LINEAR);
+  local = enlarge(local, 4, small.size(), cv::INTER_LINEAR);
   // In a photo (over 1000 px on its shorter side) writing is a small part of the picture, and
   // lit or shaded patches a third of it across depart from that median as much: ink departs from
   // its nearer surroundings (a twelfth) too. Not in smaller pictures, which the writing may fill:
@@ -610,7 +647,7 @@ cv::Mat ink_map(const cv::Mat& gray, bool light_on_dark) {
   cv::Mat background;
   cv::morphologyEx(small, background, cv::MORPH_CLOSE, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(k, k)));
   cv::blur(background, background, cv::Size(odd(k / 2), odd(k / 2)));
-  cv::resize(background, background, src.size(), 0, 0, cv::INTER_LINEAR);
+  background = enlarge(background, factor, src.size(), cv::INTER_LINEAR);
   cv::max(background, 1, background);
   cv::Mat paper;
   cv::divide(src, background, paper, 255.0);  // 255 where the paper is, whatever the lighting
@@ -638,9 +675,9 @@ bool spans_page(const cv::Rect& box, const cv::Size& page) {
 }  // namespace
 
 int writing_reduction(const cv::Mat& gray, bool light_on_dark) {
-  constexpr int glance = 4;
+  constexpr int glance_factor = 4;
   if (std::min(gray.cols, gray.rows) < 2 * comfortable_height) return 1;  // no room for large digits
-  const cv::Mat small = shrink(gray, glance);
+  const cv::Mat small = glance(gray, glance_factor);
   std::vector<Blob> blobs;
   const cv::Mat mask = binarise(ink_map(small, light_on_dark), &blobs);
   // Rules and grids are not taken out at a glance: leave them, and the digits touching them, aside.
@@ -649,7 +686,8 @@ int writing_reduction(const cv::Mat& gray, bool light_on_dark) {
   std::erase_if(blobs, [&](const Blob& b) { return spans_page(b.box, small.size()) || touches_frame(b.box, small.size()); });
   // A fine pen's strokes are faint or gone at a glance, and every stroke is about 1.5 px wider
   // there than it is (the glance is blurred): too thin, or digits too short, to shrink.
-  const double height = glance * typical_height(blobs, small.size()), stroke = glance * (stroke_width(mask) - 1.5);
+  const double height = glance_factor * typical_height(blobs, small.size()),
+               stroke = glance_factor * (stroke_width(mask) - 1.5);
   for (const int f : {4, 2})
     if (height >= f * comfortable_height && stroke >= f * comfortable_stroke) return f;
   return 1;
@@ -727,8 +765,7 @@ int remove_straight_lines(cv::Mat& mask, const cv::Mat& faint) {
   // Most pictures hold no rule: at half the size (no line broken: a pixel is ink if any of its
   // four was) the labels cost a quarter, and tell whether to look at full size.
   if (drawn.cols >= 64 && drawn.rows >= 64) {
-    cv::Mat half;
-    cv::resize(drawn, half, cv::Size(drawn.cols / 2, drawn.rows / 2), 0, 0, cv::INTER_AREA);
+    const cv::Mat half = glance(drawn, 2);
     const auto coarse = label_components(half > 0, labels);
     if (std::ranges::none_of(coarse, [&](const cv::Rect& b) { return spans_page(b, half.size()); })) return 0;
   }
@@ -1142,8 +1179,9 @@ ImageRecord segment_picture(const cv::Mat& gray, const SegmentOptions& options, 
   const bool light_on_dark = options.polarity == Polarity::automatic ? is_light_on_dark(isolated)
                                                                      : options.polarity == Polarity::light_on_dark;
   // Large writing is read smaller: the same digits, a fraction of the pixels.
-  const cv::Mat picture = shrink(isolated, writing_reduction(isolated, light_on_dark));
-  working.scale *= static_cast<double>(picture.cols) / isolated.cols;
+  const int reduction = writing_reduction(isolated, light_on_dark);
+  const cv::Mat picture = shrink(isolated, reduction);
+  working.scale /= reduction;
   Found found = find_digits(picture, light_on_dark);
   // Small writing is read again at twice its size: strokes that nearly meet (touching digits,
   // a loop almost closed) part in the enlarged ink's grey levels, and seams find room between them.

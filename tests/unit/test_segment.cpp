@@ -760,6 +760,15 @@ TEST_SUITE("segment") {
     const auto truth = ink_boxes(large);
     REQUIRE(truth.size() == 3);
     check_boxes(segment_image(large), truth, 5);
+    // A size that no reduction divides (the picture is padded to a multiple of it): the boxes
+    // still land on the ink, the last digit's at the far edge too.
+    cv::Mat odd(large.rows + 3, large.cols + 3, CV_8U, cv::Scalar(235));
+    large.copyTo(odd(cv::Rect(3, 3, large.cols, large.rows)));
+    cv::putText(odd, "5", {odd.cols - 200, odd.rows - 60}, cv::FONT_HERSHEY_SIMPLEX, 10, cv::Scalar(40), 28);
+    REQUIRE(writing_reduction(odd, false) == 4);
+    const auto odd_truth = ink_boxes(odd);
+    REQUIRE(odd_truth.size() == 4);
+    check_boxes(segment_image(odd), odd_truth, 5);
   }
 
   TEST_CASE("digits in a thick marker are kept though their loops have closed") {
