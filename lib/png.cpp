@@ -2,6 +2,10 @@
 
 #include <libdeflate.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <array>
 #include <cstdint>
 #include <cstdlib>
@@ -29,6 +33,29 @@ libdeflate_decompressor* decompressor() {
   return d.get();
 }
 
+#if defined(__SSE2__)
+// The Sub filter of a grey row, 16 bytes at a time: a running sum of bytes within each block in
+// four shifted adds, plus the block before's last byte in every lane. (Carried a byte at a time,
+// a 1000x300 grey PNG took 0.07 ms of its 0.2.) Returns how many bytes it did.
+std::size_t sub_grey_16(const std::uint8_t* in, std::uint8_t* out, std::size_t n) {
+  __m128i carry = _mm_setzero_si128();
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+    x = _mm_add_epi8(x, _mm_slli_si128(x, 1));
+    x = _mm_add_epi8(x, _mm_slli_si128(x, 2));
+    x = _mm_add_epi8(x, _mm_slli_si128(x, 4));
+    x = _mm_add_epi8(x, _mm_slli_si128(x, 8));
+    x = _mm_add_epi8(x, carry);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), x);
+    // Byte 15 into every lane: doubled twice to fill the top 32 bits, then those everywhere.
+    const __m128i top = _mm_unpackhi_epi8(x, x);
+    carry = _mm_shuffle_epi32(_mm_unpackhi_epi16(top, top), 0xFF);
+  }
+  return i;
+}
+#endif
+
 // Undoes one row's filter. N bytes a pixel; the bytes to the left are carried in registers
 // (libpng reads them back from the row it is writing, which waits on each store).
 template <int N>
@@ -39,10 +66,16 @@ bool unfilter_row(std::uint8_t filter, const std::uint8_t* in, const std::uint8_
     case 0:
       std::copy(in, in + n, out);
       return true;
-    case 1:  // Sub
-      for (std::size_t i = 0; i < n; i += N)
+    case 1: {  // Sub
+      std::size_t i = 0;
+#if defined(__SSE2__)
+      if constexpr (N == 1) i = sub_grey_16(in, out, n);
+      if (i > 0) left[0] = out[i - 1];
+#endif
+      for (; i < n; i += N)
         for (int c = 0; c < N; ++c) out[i + c] = left[c] = static_cast<std::uint8_t>(in[i + c] + left[c]);
       return true;
+    }
     case 2:  // Up
       for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<std::uint8_t>(in[i] + up[i]);
       return true;
