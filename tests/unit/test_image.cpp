@@ -165,4 +165,23 @@ TEST_SUITE("image") {
     CHECK(level_at_rank(hist, 0, 11) == 200);  // the 10s not counted
     CHECK(level_at_rank(hist, 5, 11) == 255);
   }
+
+  TEST_CASE("the histogram counts runs of paper and every width's tail, as OpenCV counts them") {
+    cv::Mat img(40, 203, CV_8U, cv::Scalar(0));
+    cv::randu(img(cv::Rect(30, 5, 61, 20)), 0, 256);  // ink among zeros, runs of any length
+    img(cv::Rect(150, 0, 53, 40)).setTo(7);
+    img.at<std::uint8_t>(39, 202) = 255;
+    for (const cv::Mat& m : {img, img(cv::Rect(3, 2, 197, 35))}) {  // whole, and a view of odd width
+      cv::Mat expected;
+      const int channels[] = {0}, sizes[] = {256};
+      const float range[] = {0, 256};
+      const float* ranges[] = {range};
+      cv::calcHist(&m, 1, channels, cv::Mat(), expected, 1, sizes, ranges);
+      const auto hist = histogram(m);
+      for (int v = 0; v < 256; ++v) {
+        CAPTURE(v);
+        CHECK(hist[static_cast<std::size_t>(v)] == static_cast<int>(expected.at<float>(v)));
+      }
+    }
+  }
 }
