@@ -381,12 +381,29 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
       ++leaving[c.u];
       for (std::size_t k = c.u + 1; k < c.v; ++k) spanned[k] = true;
     }
+    // Blobs joined into one digit whose readings apart, already known, beat the join whatever
+    // the judge would say of it (no reading scores above 0): it cannot be chosen, so it is not
+    // asked about. Digits written close together are most such joins.
+    const auto beaten = [&](const Candidate& cand) {
+      const Boundary from = nodes[cand.u], to = nodes[cand.v];
+      if (from.seam != nullptr || to.seam != nullptr || to.blob < from.blob + 2) return false;
+      double apart = 0;
+      for (std::size_t s = from.blob; s < to.blob; ++s) {
+        if (!whole[s]) return false;
+        apart += shape(line[s]) - weights.per_digit + *whole[s];
+      }
+      return apart > cand.score;
+    };
     std::vector<Crop> crops;
     std::vector<std::size_t> asked;
     for (std::size_t c = 0; c < candidates.size(); ++c) {
       auto& cand = candidates[c];
       const bool forced = leaving[cand.u] == 1 && !spanned[cand.u] && !spanned[cand.v];
       if (forced || cand.judged) continue;
+      if (beaten(cand)) {
+        cand.score = -std::numeric_limits<double>::infinity();
+        continue;
+      }
       if (!cand.blob.crop) cand.blob.crop = digit_crop(ink, cand.blob);
       crops.push_back(*cand.blob.crop);
       asked.push_back(c);
