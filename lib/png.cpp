@@ -123,7 +123,7 @@ std::optional<cv::Mat> decode_simple_png(std::string_view bytes) {
     const std::uint32_t length = be32(bytes, pos);
     if (length > bytes.size() - pos - 12) return std::nullopt;
     const std::string_view type = bytes.substr(pos + 4, 4), data = bytes.substr(pos + 8, length);
-    if (libdeflate_crc32(0, bytes.data() + pos + 4, length + 4) != be32(bytes, pos + 8 + length)) return std::nullopt;
+    if (libdeflate_crc32(0, bytes.data() + pos + 4, std::size_t{length} + 4) != be32(bytes, pos + 8 + length)) return std::nullopt;
     if ((pos == 8) != (type == "IHDR")) return std::nullopt;
     if (type == "IHDR") {
       if (length != 13) return std::nullopt;

@@ -602,7 +602,7 @@ bool is_light_on_dark(const cv::Mat& gray) {
   const bool photo = shorter >= 1000;
   const cv::Mat small = glance(gray, std::max(1, shorter / (photo ? 300 : 75)));
   // The surroundings (a median over a third of the picture) vary slowly: they are taken at a
-  // quarter of that size and stretched back, sixteen times fewer pixels to take medians over.
+  // quarter of that size and enlarged back, sixteen times fewer pixels to take medians over.
   const cv::Mat smaller = glance(small, 4);
   cv::Mat local;
   const int k = odd(std::clamp(std::min(smaller.cols, smaller.rows) / 3, 3, 99));
