@@ -175,9 +175,11 @@ cv::Mat gray_of(const cv::Mat& decoded, Channels order) {
     eight = decoded;
   const bool rgb = order == Channels::rgb;
   if (eight.channels() != 4 && eight.channels() != 2) {
-    cv::Mat gray;
     if (eight.channels() == 1) return eight;
-    cv::cvtColor(eight, gray, rgb ? cv::COLOR_RGB2GRAY : cv::COLOR_BGR2GRAY);
+    // Our PNG reader's RGB as libpng would have turned it grey, so a file reads the same either way.
+    if (rgb) return gray_like_libpng(eight);
+    cv::Mat gray;
+    cv::cvtColor(eight, gray, cv::COLOR_BGR2GRAY);
     return gray;
   }
   std::vector<cv::Mat> planes;
@@ -257,8 +259,7 @@ cv::Mat decode_with_opencv(std::string_view bytes, const ImageHeader& header, in
 cv::Mat decode_checked(std::string_view bytes, const ImageHeader& header, std::int64_t max_pixels, int reduction) {
   cv::Mat image;
   if (header.format == "png")
-    if (const auto pixels = decode_simple_png(bytes))
-      image = pixels->channels() == 3 ? gray_like_libpng(*pixels) : gray_of(*pixels, Channels::rgb);
+    if (const auto pixels = decode_simple_png(bytes)) image = gray_of(*pixels, Channels::rgb);
   if (image.empty()) image = decode_with_opencv(bytes, header, reduction);
   if (image.empty()) throw Error(fmt::format("cannot decode {} image (corrupt or truncated)", header.format));
   if (std::int64_t{image.cols} * image.rows > max_pixels || std::min(image.cols, image.rows) < min_image_side / reduction)
