@@ -340,6 +340,7 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
     bool judged = false;
   };
   std::vector<Candidate> candidates;
+  std::vector<std::optional<double>> read_whole(n);  // the score of each blob read whole, when judged
   for (std::size_t u = 0; u + 1 < nodes.size(); ++u) {
     const Boundary from = nodes[u];
     Blob before;  // the ink of the blobs wholly passed so far
@@ -358,6 +359,7 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
         if ((t > from.blob || cut) && blob.box.width > weights.max_width * height) continue;
         const bool known = !cut && t == from.blob && whole[t];
         const double score = shape(blob) - joins - weights.per_digit + (known ? *whole[t] : 0);
+        if (known) read_whole[t] = score;
         candidates.push_back({u, v, std::move(blob), score, known});
       }
       // Go on past t into the next blob, if close enough to be part of one digit with it.
@@ -389,8 +391,8 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
       if (from.seam != nullptr || to.seam != nullptr || to.blob < from.blob + 2) return false;
       double apart = 0;
       for (std::size_t s = from.blob; s < to.blob; ++s) {
-        if (!whole[s]) return false;
-        apart += shape(line[s]) - weights.per_digit + *whole[s];
+        if (!read_whole[s]) return false;
+        apart += *read_whole[s];
       }
       return apart > cand.score;
     };
