@@ -695,12 +695,26 @@ int writing_reduction(const cv::Mat& gray, bool light_on_dark) {
 
 // --- step 3 --------------------------------------------------------------------------------------
 
-cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs, cv::Mat* faint) {
-  cv::Mat smooth;
-  cv::GaussianBlur(ink, smooth, cv::Size(3, 3), 0);
+namespace {
+
+PaperNoise paper_noise(const cv::Mat& smooth) {
   const auto hist = histogram(smooth);
   const int median = percentile(hist, 0.5);
-  const double sigma = std::max(1, percentile(hist, 0.75) - median) / 0.674;
+  return {median, std::max(1, percentile(hist, 0.75) - median) / 0.674};
+}
+
+}  // namespace
+
+cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs, cv::Mat* faint, const std::optional<PaperNoise>& noise,
+                 PaperNoise* measured) {
+  cv::Mat smooth;
+  cv::GaussianBlur(ink, smooth, cv::Size(3, 3), 0);
+  // Each measure can only overstate the noise: the map's own where its ink is much of it, the
+  // one given (from the picture at its own size, where this map is it enlarged) never by the
+  // enlargement's coarser grain. The lower is the nearer.
+  const PaperNoise own = paper_noise(smooth);
+  const auto [median, sigma] = noise && noise->sigma < own.sigma ? *noise : own;
+  if (measured != nullptr) *measured = {median, sigma};
   // Ink must stand out of the paper's noise and be at least ~16% darker than the paper. Ink
   // half as bright as the paper always is ink: where ink covers more than a quarter of the
   // picture (a tight crop of digits) the percentiles measure the ink, not the paper's noise.
@@ -1101,14 +1115,16 @@ struct Found {
   cv::Mat ink;
   std::vector<Blob> blobs;
   double height = 0;
+  PaperNoise noise;  // binarise's
 };
 
-Found find_digits(const cv::Mat& picture, bool light_on_dark) {
+// `noise`: the paper's noise, when it is known from the same picture at its own size.
+Found find_digits(const cv::Mat& picture, bool light_on_dark, const std::optional<PaperNoise>& noise = std::nullopt) {
   Found found;
   found.ink = ink_map(picture, light_on_dark);
   std::vector<Blob>& blobs = found.blobs;
   cv::Mat faint;
-  cv::Mat mask = binarise(found.ink, &blobs, &faint);
+  cv::Mat mask = binarise(found.ink, &blobs, &faint, noise, &found.noise);
   // Boxes drawn around digits (a form's fields) would pass for 0s and hide the digits inside.
   int removed = remove_frames(mask, blobs);
   if (removed > 0) blobs = find_blobs(mask);
@@ -1191,7 +1207,10 @@ ImageRecord segment_picture(const cv::Mat& gray, const SegmentOptions& options, 
   if (small && enlarged_area <= working_area) {
     cv::Mat enlarged;
     cv::resize(picture, enlarged, cv::Size(picture.cols * 2, picture.rows * 2), 0, 0, cv::INTER_CUBIC);
-    found = find_digits(enlarged, light_on_dark);
+    // With the paper's noise as measured at the picture's own size too: enlarged, the noise's
+    // grain is as coarse as the light smoothing before thresholding, and measured there alone it
+    // would pass for much stronger (a dim photo's small writing then fell below the floor).
+    found = find_digits(enlarged, light_on_dark, found.noise);
     working.scale *= 2;
   } else if (small && zoom) {
     // A photo too large to enlarge whole, its writing small in a small part of it (a line on a

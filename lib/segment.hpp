@@ -52,12 +52,21 @@ int writing_reduction(const cv::Mat& gray, bool light_on_dark);
 
 struct Blob;
 
+// The paper's noise in an ink map: the median and spread of its histogram, lightly smoothed.
+struct PaperNoise {
+  int median = 0;
+  double sigma = 0;
+};
+
 // 255 for ink, 0 elsewhere: hysteresis between a contrast threshold chosen from the ink map's
 // histogram (Otsu, never below a floor so paper noise stays paper) and half of it, so faint
-// parts of a stroke survive when they touch a confident part. With `blobs`, also the mask's
-// blobs, as find_blobs would find them: the hysteresis has labelled them already. With `faint`,
-// also the ink above a lower level, just out of the paper's noise.
-cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs = nullptr, cv::Mat* faint = nullptr);
+// parts of a stroke survive when they touch a confident part. The noise is the map's own, or
+// `noise` where that is lower (the same picture's, measured at its own size, when this map is it
+// enlarged); with `measured`, the noise it went by. With `blobs`, also the mask's blobs, as
+// find_blobs would find them: the hysteresis has labelled them already. With `faint`, also the
+// ink above a lower level, just out of the paper's noise.
+cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs = nullptr, cv::Mat* faint = nullptr,
+                 const std::optional<PaperNoise>& noise = std::nullopt, PaperNoise* measured = nullptr);
 
 // Removes long straight lines (ruled paper, grids, underlines; slanted up to ~15 degrees) from
 // `mask`, restoring the strokes that cross them. Returns how many lines were removed. With

@@ -122,6 +122,9 @@ TEST_SUITE("segment-cli") {
   TEST_CASE("transparent canvas drawings are segmented") { CHECK(share_right("canvas", 60) >= 0.93); }
   TEST_CASE("a sheet photographed on a desk is segmented") { CHECK(share_right("desk", 60) >= 0.8); }
   TEST_CASE("a fine pen's thin strokes are segmented") { CHECK(share_right("pen", 60) >= 0.9); }
+  TEST_CASE("a photo in dim light (faint ink, strong sensor noise) is segmented") {
+    CHECK(share_right("dim", 60) >= 0.75);
+  }
 
   TEST_CASE("dark writing in a large photo with light falling across it is read as dark on light") {
     // A 12 MP phone photo where one line of writing fills a small part of the frame: the patches of
@@ -140,7 +143,7 @@ TEST_SUITE("segment-cli") {
     REQUIRE(r.exit_code == 0);
     // A new class must get a floor here too.
     CHECK(lines_of(r.out) == std::vector<std::string>{"clean", "touching", "photo", "multiline", "ruled", "grid",
-                                                      "inverted", "canvas", "desk", "pen"});
+                                                      "inverted", "canvas", "desk", "pen", "dim"});
   }
 
   TEST_CASE("bad inputs give error records and the batch goes on") {

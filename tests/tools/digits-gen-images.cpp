@@ -24,10 +24,12 @@ namespace {
 using digits::Error;
 namespace fs = std::filesystem;
 
-const std::vector<std::string> classes{"clean", "touching", "photo", "multiline", "ruled", "grid", "inverted", "canvas", "desk", "pen"};
+const std::vector<std::string> classes{"clean", "touching", "photo", "multiline", "ruled", "grid",
+                                       "inverted", "canvas", "desk", "pen", "dim"};
 
-// A photo of a sheet on a desk is a photo of the sheet with the desk around it.
-bool photo_like(const std::string& kind) { return kind == "photo" || kind == "desk" || kind == "pen"; }
+// A photo of a sheet on a desk is a photo of the sheet with the desk around it; one in dim light
+// has less contrast and more of the sensor's noise.
+bool photo_like(const std::string& kind) { return kind == "photo" || kind == "desk" || kind == "pen" || kind == "dim"; }
 
 struct Options {
   std::string mnist;
@@ -292,6 +294,14 @@ cv::Mat compose(const Options& o, const cv::Mat& ink, const cv::Mat& rules, Rand
                                       static_cast<float>(dark * 0.3))
                           : cv::Vec3f(static_cast<float>(dark), static_cast<float>(dark), static_cast<float>(dark));
   }
+  // Dim light: grey paper, ink not much darker, and the sensor's noise (below) strong against it.
+  double dim_noise = 0;
+  if (k == "dim") {
+    const double base = rnd.uniform(110, 200), contrast = base * rnd.uniform(0.3, 0.6);
+    paper = cv::Vec3f(static_cast<float>(base * 0.9), static_cast<float>(base * 0.97), static_cast<float>(base));
+    pen = paper - cv::Vec3f::all(static_cast<float>(contrast));
+    dim_noise = contrast / rnd.uniform(3, 7);
+  }
   if (k == "grid" || k == "ruled") rule_colour = rnd.chance(0.5) ? cv::Vec3f(215, 175, 130) : cv::Vec3f(170, 170, 170);
   if (k == "inverted") {
     const float board = static_cast<float>(rnd.uniform(15, 70)), chalk = static_cast<float>(rnd.uniform(190, 255));
@@ -325,7 +335,7 @@ cv::Mat compose(const Options& o, const cv::Mat& ink, const cv::Mat& rules, Rand
   if (photo) cv::GaussianBlur(out, out, cv::Size(0, 0), rnd.uniform(0.4, 1.4));
   if (photo || k == "inverted" || k == "ruled" || k == "grid") {
     cv::Mat noise(out.size(), CV_32FC3);
-    cv::randn(noise, 0, photo ? rnd.uniform(2, 8) : 2);
+    cv::randn(noise, 0, k == "dim" ? dim_noise : photo ? rnd.uniform(2, 8) : 2);
     out += noise;
   }
   cv::Mat bytes;
