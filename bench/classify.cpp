@@ -16,7 +16,7 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"Digits per second of a model over the MNIST test set, on 1 and on all cores.", "bench-classify"};
-  digits::cli::setup(app);
+  digits::cli::setup(app, digits::cli::Manual::none);
   std::string model_path;
   std::string data = "data/mnist";
   int repeats = 5;

@@ -87,7 +87,7 @@ double median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Benchmark digits-segment's pipeline on generated images.", "bench-segment"};
-  digits::cli::setup(app);
+  digits::cli::setup(app, digits::cli::Manual::none);
   std::string mnist = "data/mnist";
   int count = 1000;
   unsigned seed = 7;

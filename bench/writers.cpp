@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Read digits drawn in handwriting fonts (other writers than MNIST's): each digit alone and lines of "
                "3-8 digits; print how many are read exactly, per font and overall.",
                "bench-writers"};
-  digits::cli::setup(app);
+  digits::cli::setup(app, digits::cli::Manual::none);
   std::vector<std::string> fonts;
   std::string model_path;
   int lines = 20;

@@ -12,10 +12,9 @@
 
 namespace digits::cli {
 
-void setup(CLI::App& app) {
+void setup(CLI::App& app, Manual manual) {
   app.set_version_flag("--version", fmt::format("{} {}", app.get_name(), digits::version));
-  // The benchmarks have no man page: docs/BENCHMARKS.md describes them.
-  const bool has_man_page = app.get_name().starts_with("digits-");
+  const bool has_man_page = manual == Manual::page;
   app.footer("Exit status: 0 success, 1 bad input or runtime failure, 2 bad usage." +
              (has_man_page ? "\nSee man " + app.get_name() + " for formats and examples." : std::string()));
 }

@@ -8,8 +8,12 @@
 
 namespace digits::cli {
 
+// Whether a program has a man page its help can point to: the binaries in cmd/ do; benchmarks
+// and the test-image generator are described in docs/BENCHMARKS.md and tests/README.md.
+enum class Manual { page, none };
+
 // Adds --version and the common footer to a binary's CLI11 app.
-void setup(CLI::App& app);
+void setup(CLI::App& app, Manual manual = Manual::page);
 
 // Parses the command line and runs `body`, turning any exception into one line
 // `NAME: error: MESSAGE` on stderr and the documented exit code

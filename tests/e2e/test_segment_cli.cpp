@@ -122,7 +122,7 @@ TEST_SUITE("segment-cli") {
   TEST_CASE("transparent canvas drawings are segmented") { CHECK(share_right("canvas", 60) >= 0.93); }
   TEST_CASE("a sheet photographed on a desk is segmented") { CHECK(share_right("desk", 60) >= 0.8); }
   TEST_CASE("a fine pen's thin strokes are segmented") { CHECK(share_right("pen", 60) >= 0.9); }
-  TEST_CASE("a photo in dim light (faint ink, strong sensor noise) is segmented") {
+  TEST_CASE("a photo in dim light (faint ink and strong sensor noise) is segmented") {
     CHECK(share_right("dim", 60) >= 0.75);
   }
 

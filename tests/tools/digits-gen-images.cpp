@@ -448,7 +448,7 @@ nlohmann::ordered_json make_image(const Options& o, const digits::Split& test, i
 int main(int argc, char** argv) {
   CLI::App app{"Compose test images from MNIST test digits, with truth.jsonl (text, boxes, lines per image).",
                "digits-gen-images"};
-  digits::cli::setup(app);
+  digits::cli::setup(app, digits::cli::Manual::none);
   Options o;
   app.add_option("--mnist", o.mnist, "MNIST directory (the IDX files)")->required()->option_text("DIR");
   app.add_option("--out", o.out, "Directory for the images and truth.jsonl")->required()->option_text("DIR");
