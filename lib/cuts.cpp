@@ -251,6 +251,10 @@ struct Weights {
   // A part cut off with less ink than a stroke this many digit heights long is a sliver (a seam
   // grazing a stroke's end): no digit, though it may belong to one.
   double min_ink = 0.3;
+  // Ink the judge reads this badly (log-probability of its likeliest digit, and of being one) is
+  // no digit at all: specks of a dim photo's noise joined into something digit-sized, the grain
+  // of a desk, what is left of a line.
+  double unread = std::log(0.003);
 };
 
 double median_height(const std::vector<Blob>& line) {
@@ -434,6 +438,18 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
     v = cand.u;
   }
   std::ranges::reverse(out);
+  if (judge != nullptr) {
+    std::vector<Crop> crops;
+    for (auto& blob : out) {
+      if (!blob.crop) blob.crop = digit_crop(ink, blob);
+      crops.push_back(*blob.crop);
+    }
+    const auto scores = judged(*judge, crops);
+    std::vector<Blob> read;
+    for (std::size_t k = 0; k < out.size(); ++k)
+      if (scores[k] >= weights.unread) read.push_back(std::move(out[k]));
+    out = std::move(read);
+  }
   return out;
 }
 

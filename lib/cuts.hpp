@@ -34,8 +34,9 @@ std::vector<Blob> cut_at(const Blob& blob, const std::vector<Seam>& seams);
 // seams into pieces; consecutive pieces (of one blob, or of neighbours close enough to be one
 // digit) are then grouped into the digits whose reading is most plausible: each digit as sure
 // as `judge` is of it (and that it is one digit, when the model has that output), shaped like a
-// digit of the line, cutting few strokes. Without a judge shape and cuts alone decide. `ink` is
-// the ink map the blobs were found in.
+// digit of the line, cutting few strokes; what the judge reads as no digit at all is dropped (the
+// line may come back empty). Without a judge shape and cuts alone decide. `ink` is the ink map
+// the blobs were found in.
 std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recogniser* judge);
 
 }  // namespace digits

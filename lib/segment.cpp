@@ -1237,6 +1237,7 @@ ImageRecord segment_picture(const cv::Mat& gray, const SegmentOptions& options, 
   }
   auto lines = group_lines(std::move(found.blobs), found.height);
   for (auto& line : lines) line = read_line(std::move(line), found.ink, judge);
+  std::erase_if(lines, [](const std::vector<Blob>& line) { return line.empty(); });  // all noise
   for (std::size_t l = 0; l < lines.size(); ++l)
     for (const auto& blob : lines[l]) {
       DigitRecord digit;
