@@ -341,7 +341,7 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
     std::size_t u, v;  // boundaries
     Blob blob;
     double score = 0;
-    bool judged = false;
+    std::optional<double> reading;  // the judge's, once asked (included in the score)
   };
   std::vector<Candidate> candidates;
   std::vector<std::optional<double>> read_whole(n);  // the score of each blob read whole, when judged
@@ -364,7 +364,7 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
         const bool known = !cut && t == from.blob && whole[t];
         const double score = shape(blob) - joins - weights.per_digit + (known ? *whole[t] : 0);
         if (known) read_whole[t] = score;
-        candidates.push_back({u, v, std::move(blob), score, known});
+        candidates.push_back({u, v, std::move(blob), score, known ? whole[t] : std::nullopt});
       }
       // Go on past t into the next blob, if close enough to be part of one digit with it.
       if (t + 1 == n) break;
@@ -405,7 +405,7 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
     for (std::size_t c = 0; c < candidates.size(); ++c) {
       auto& cand = candidates[c];
       const bool forced = leaving[cand.u] == 1 && !spanned[cand.u] && !spanned[cand.v];
-      if (forced || cand.judged) continue;
+      if (forced || cand.reading) continue;
       if (beaten(cand)) {
         cand.score = -std::numeric_limits<double>::infinity();
         continue;
@@ -415,7 +415,10 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
       asked.push_back(c);
     }
     const auto scores = judged(*judge, crops);
-    for (std::size_t k = 0; k < asked.size(); ++k) candidates[asked[k]].score += scores[k];
+    for (std::size_t k = 0; k < asked.size(); ++k) {
+      candidates[asked[k]].score += scores[k];
+      candidates[asked[k]].reading = scores[k];
+    }
   }
 
   // The best reading up to every boundary, by dynamic programming over the candidates in order
@@ -431,25 +434,24 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
     const double total = best[cand.u] + cand.score - (at != nullptr ? weights.per_crossing * at->crossings : 0);
     if (total > best[cand.v]) best[cand.v] = total, choice[cand.v] = c;
   }
-  std::vector<Blob> out;
-  for (std::size_t v = nodes.size() - 1; v > 0;) {
-    auto& cand = candidates[choice[v]];
-    out.push_back(std::move(cand.blob));
-    v = cand.u;
-  }
-  std::ranges::reverse(out);
-  if (judge != nullptr) {
+  std::vector<std::size_t> chosen;
+  for (std::size_t v = nodes.size() - 1; v > 0; v = candidates[chosen.back()].u) chosen.push_back(choice[v]);
+  std::ranges::reverse(chosen);
+  if (judge != nullptr) {  // the chosen digits nothing else could be (forced) were never read
     std::vector<Crop> crops;
-    for (auto& blob : out) {
-      if (!blob.crop) blob.crop = digit_crop(ink, blob);
-      crops.push_back(*blob.crop);
-    }
+    std::vector<std::size_t> asked;
+    for (const std::size_t c : chosen)
+      if (auto& cand = candidates[c]; !cand.reading) {
+        if (!cand.blob.crop) cand.blob.crop = digit_crop(ink, cand.blob);
+        crops.push_back(*cand.blob.crop);
+        asked.push_back(c);
+      }
     const auto scores = judged(*judge, crops);
-    std::vector<Blob> read;
-    for (std::size_t k = 0; k < out.size(); ++k)
-      if (scores[k] >= weights.unread) read.push_back(std::move(out[k]));
-    out = std::move(read);
+    for (std::size_t k = 0; k < asked.size(); ++k) candidates[asked[k]].reading = scores[k];
   }
+  std::vector<Blob> out;
+  for (const std::size_t c : chosen)
+    if (judge == nullptr || *candidates[c].reading >= weights.unread) out.push_back(std::move(candidates[c].blob));
   return out;
 }
 
