@@ -55,7 +55,7 @@ std::optional<CutSample> cut_sample(std::span<const std::uint8_t> a, int label_a
   const auto blobs = find_blobs(ink >= 128);
   if (blobs.empty()) return std::nullopt;
   const Blob& blob = *std::ranges::max_element(blobs, {}, [](const Blob& b) { return cv::countNonZero(b.mask); });
-  const auto seams = candidate_seams(blob, height, ink, true);
+  const auto seams = candidate_seams(blob, height, ink, Doubt::doubted);
   if (seams.empty()) return std::nullopt;
   const Seam& seam = seams[std::uniform_int_distribution<std::size_t>(0, seams.size() - 1)(rng)];
   auto parts = cut_at(blob, {seam});

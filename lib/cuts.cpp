@@ -127,8 +127,8 @@ bool may_hold_two(const Blob& blob, double height, bool doubted = false) {
 
 }  // namespace
 
-std::vector<Seam> candidate_seams(const Blob& blob, double height, const cv::Mat& ink, bool doubted) {
-  if (!may_hold_two(blob, height, doubted)) return {};
+std::vector<Seam> candidate_seams(const Blob& blob, double height, const cv::Mat& ink, Doubt doubt) {
+  if (!may_hold_two(blob, height, doubt != Doubt::none)) return {};
   const double full_ref = std::max<double>(blob.box.height, height);
   // How much ink each pixel of the blob holds (0-255): where strokes merely touch, the ink map
   // is fainter than in a stroke, so a seam through the junction costs less than one through a
@@ -154,7 +154,9 @@ std::vector<Seam> candidate_seams(const Blob& blob, double height, const cv::Mat
   const double stroke = stroke_width(mask >= 128);
   // Touching digits meet in one stroke. A cut through two (across a loop, or where overlapping
   // digits cross) is tried only in ink at least as wide as a digit is tall; the judge decides.
-  const int max_crossings = w >= ref ? 2 : 1;
+  // Bold digits pressed together can meet in three places (a 3's tips against its neighbour):
+  // ink that is surely no digit is cut wherever it parts.
+  const int max_crossings = (w >= ref ? 2 : 1) + (doubt == Doubt::certain ? 1 : 0);
   // The cheapest path through points across the blob at a quarter, half and three quarters of
   // its height: where digits overlap, the way between them is not the cheapest way overall,
   // but it is the cheapest through the gap they leave at some height.
@@ -243,6 +245,7 @@ struct Weights {
   // never seen a cut part: it doubted the parts of every cut, right or wrong.)
   double per_digit = 0.2;
   double narrow_doubt = -2.5;  // ink too narrow for two digits side by side is cut only when read this badly
+  double no_digit = -4.0;      // ink read this badly is surely no one digit: its seams may cross a stroke more
   // Blobs further apart (in digit heights) are never one digit: pieces of a broken stroke nearly
   // touch, and judging every pair of neighbours would double the work on clean writing.
   double max_gap = 0.12;
@@ -255,6 +258,10 @@ struct Weights {
   // no digit at all: specks of a dim photo's noise joined into something digit-sized, the grain
   // of a desk, what is left of a line.
   double unread = std::log(0.003);
+  // Where the judge is as sure of two readings (its probabilities round to 1 either way: a 5's
+  // flag given to the 1 beside it reads 7), the cut through less ink: a junction is thinner than
+  // a stroke. Per unit of a seam's cost (a stroke crossed costs about 2.5).
+  double per_seam_cost = 0.01;
 };
 
 double median_height(const std::vector<Blob>& line) {
@@ -325,7 +332,7 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
     if (!whole[s])
       seams[s] = candidate_seams(line[s], height, ink);
     else if (*whole[s] + shape(line[s]) < (may_hold_two(line[s], height) ? keeps_whole : weights.narrow_doubt))
-      seams[s] = candidate_seams(line[s], height, ink, true);
+      seams[s] = candidate_seams(line[s], height, ink, *whole[s] < weights.no_digit ? Doubt::certain : Doubt::doubted);
     first[s] = nodes.size();
     nodes.push_back({s, nullptr});
     for (const auto& seam : seams[s]) nodes.push_back({s, &seam});
@@ -431,7 +438,8 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
     const auto& cand = candidates[c];
     if (best[cand.u] == none) continue;
     const Seam* at = nodes[cand.v].seam;
-    const double total = best[cand.u] + cand.score - (at != nullptr ? weights.per_crossing * at->crossings : 0);
+    const double total =
+        best[cand.u] + cand.score - (at != nullptr ? weights.per_crossing * at->crossings + weights.per_seam_cost * at->cost : 0);
     if (total > best[cand.v]) best[cand.v] = total, choice[cand.v] = c;
   }
   std::vector<std::size_t> chosen;

@@ -15,16 +15,24 @@ namespace digits {
 struct Seam {
   std::vector<int> x;
   int crossings = 0;  // strokes crossed: runs of ink along the path
-  float cost = 0;
+  float cost = 0;     // what the path paid: ink crossed (in stroke widths), strokes entered, steps sideways
 };
 
+
+// How surely the classifier reads a blob as no one digit.
+enum class Doubt {
+  none,     // unread, or read as one digit
+  doubted,  // read as no one digit: two 1s, or a 1 and a 7, leaning together are narrow
+  certain,  // read as no digit at all: it must part somewhere, though the digits cross
+};
 
 // The places where `blob` could hold two digits side by side: cheap seams crossing few strokes,
 // left to right (by their mean column), each running apart from the cheaper ones though it may
 // cross them. None for a blob narrower than two digits of the line (`height`) could be, or,
-// when `doubted` (the classifier reads it as no one digit), than two leaning together could be.
+// when doubted, than two leaning together could be. A seam crosses one stroke (two in ink as
+// wide as a digit is tall), one more when the doubt is certain.
 // With `ink` (the ink map the blob was found in) a seam pays for the ink it cuts, not only the mask.
-std::vector<Seam> candidate_seams(const Blob& blob, double height, const cv::Mat& ink = {}, bool doubted = false);
+std::vector<Seam> candidate_seams(const Blob& blob, double height, const cv::Mat& ink = {}, Doubt doubt = Doubt::none);
 
 // The parts of `blob` between consecutive seams (which must not cross), each shrunk to its ink.
 // A part without ink is left out.

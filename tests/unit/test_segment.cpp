@@ -369,6 +369,35 @@ TEST_SUITE("segment") {
     for (int k = 0; k < 5; ++k) CHECK(std::abs(digits[static_cast<std::size_t>(k)].box.x - (60 + 84 * k - 42)) <= 8);
   }
 
+  TEST_CASE("ink surely no digit is parted where the digits meet twice") {
+    // Two bold 3s pressed together: the first one's bulges touch the second one's tips, so a cut
+    // between them crosses two strokes, in ink narrower than it is tall (where one is the rule).
+    // The judge reads the pair as no digit at all, and the two 3s when parted.
+    const auto three = [](cv::Mat& m, int x) {
+      cv::ellipse(m, {x, 110}, {30, 32}, 0, -150, 90, cv::Scalar(255), 12);
+      cv::ellipse(m, {x, 175}, {30, 33}, 0, -90, 150, cv::Scalar(255), 12);
+    };
+    const auto pair = blobs_drawn([&](cv::Mat& m) { three(m, 150), three(m, 212); });
+    const auto second = blobs_drawn([&](cv::Mat& m) { three(m, 212); });
+    REQUIRE(pair.size() == 1);
+    REQUIRE(second.size() == 1);
+    REQUIRE(pair[0].box.width < pair[0].box.height);
+    const cv::Mat ink = ink_of(pair);
+    const auto parting = [&](const std::vector<Seam>& seams) {
+      return std::ranges::count_if(seams, [&](const Seam& s) {
+        const auto parts = cut_at(pair[0], {s});
+        return parts.size() == 2 && std::abs(parts[1].box.x - second[0].box.x) <= 4 &&
+               std::abs(parts[1].box.width - second[0].box.width) <= 4;
+      });
+    };
+    CHECK(parting(candidate_seams(pair[0], pair[0].box.height, ink, Doubt::doubted)) == 0);
+    CHECK(parting(candidate_seams(pair[0], pair[0].box.height, ink, Doubt::certain)) > 0);
+    Recogniser judge(load_model(test::source_dir / "models/digits-cnn.model"));
+    const auto read = read_line(pair, ink, &judge);
+    REQUIRE(read.size() == 2);
+    CHECK(std::abs(read[1].box.x - second[0].box.x) <= 4);
+  }
+
   TEST_CASE("a part cut off a touching pair is cropped without its neighbour's ink") {
     // A 1 leaning into a ring's side. Cut apart, the 1's crop holds none of the ring: the soft
     // edge a crop takes around its strokes stops at the cut (else a sliver of the ring beside the
