@@ -726,6 +726,18 @@ cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs, cv::Mat* faint, c
   // Faint rules can fall below even the low threshold between the digits they touch.
   if (faint != nullptr) *faint = smooth > std::max(median + 3 * sigma, 0.75 * low);
   const cv::Mat weak = smooth > low;
+  // Where the noise sets the level (a dim, grainy photo), a faint stroke is coherent and the
+  // grain is not: smoothed a little more, the grain's spread falls and the stroke's level stays,
+  // so a stroke standing 6 deviations out of that map's noise is ink too, though under the floor
+  // here (a faint 6 beside bolder digits was lost whole).
+  cv::Mat coherent;
+  if (floor > otsu) {
+    cv::Mat smoother;
+    cv::GaussianBlur(ink, smoother, cv::Size(0, 0), 1.0);
+    const PaperNoise grain = paper_noise(smoother);
+    if (const double level = std::min(128.0, std::max(40.0, grain.median + 6 * grain.sigma)); level < floor)
+      coherent = smoother > std::max(otsu, level);
+  }
   cv::Mat labels;
   const int n = cv::connectedComponents(weak, labels, 8, CV_32S);
   std::vector<std::uint8_t> keep(static_cast<std::size_t>(n), 0);
@@ -748,8 +760,9 @@ cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs, cv::Mat* faint, c
   for (int y = 0; y < smooth.rows; ++y) {
     const auto* s = smooth.ptr<std::uint8_t>(y);
     const auto* l = labels.ptr<int>(y);
+    const auto* c = coherent.empty() ? nullptr : coherent.ptr<std::uint8_t>(y);
     for_weak(y, [&](int x) {
-      if (s[x] > strong) keep[static_cast<std::size_t>(l[x])] = 255;
+      if (s[x] > strong || (c != nullptr && c[x] != 0)) keep[static_cast<std::size_t>(l[x])] = 255;
     });
   }
   keep[0] = 0;

@@ -60,7 +60,8 @@ struct PaperNoise {
 
 // 255 for ink, 0 elsewhere: hysteresis between a contrast threshold chosen from the ink map's
 // histogram (Otsu, never below a floor so paper noise stays paper) and half of it, so faint
-// parts of a stroke survive when they touch a confident part. The noise is the map's own, or
+// parts of a stroke survive when they touch a confident part. Where the noise sets the floor, a
+// stroke is also confident where it stands out of the noise of the map smoothed a little more. The noise is the map's own, or
 // `noise` where that is lower (the same picture's, measured at its own size, when this map is it
 // enlarged); with `measured`, the noise it went by. With `blobs`, also the mask's blobs, as
 // find_blobs would find them: the hysteresis has labelled them already. With `faint`, also the
