@@ -632,7 +632,7 @@ bool is_light_on_dark(const cv::Mat& gray) {
   return lighter > darker;
 }
 
-cv::Mat ink_map(const cv::Mat& gray, bool light_on_dark) {
+cv::Mat ink_map(const cv::Mat& gray, bool light_on_dark, cv::Mat* paper_level) {
   cv::Mat src;
   if (light_on_dark)
     cv::bitwise_not(gray, src);
@@ -649,6 +649,7 @@ cv::Mat ink_map(const cv::Mat& gray, bool light_on_dark) {
   cv::blur(background, background, cv::Size(odd(k / 2), odd(k / 2)));
   background = enlarge(background, factor, src.size(), cv::INTER_LINEAR);
   cv::max(background, 1, background);
+  if (paper_level != nullptr) *paper_level = background;
   cv::Mat paper;
   cv::divide(src, background, paper, 255.0);  // 255 where the paper is, whatever the lighting
   cv::Mat ink;
@@ -703,10 +704,31 @@ PaperNoise paper_noise(const cv::Mat& smooth) {
   return {median, std::max(1, percentile(hist, 0.75) - median) / 0.674};
 }
 
+// Ink must stand out of the paper's noise and be at least ~16% darker than the paper. Ink half as
+// bright as the paper always is ink: where ink covers more than a quarter of the picture (a tight
+// crop of digits) the percentiles measure the ink, not the paper's noise.
+double noise_floor(const PaperNoise& noise) { return std::min(128.0, std::max(40.0, noise.median + 6 * noise.sigma)); }
+
+// The floor the noise sets in `map` (an ink map, smoothed), pixel by pixel where the paper is lit
+// unevenly: a sensor's noise is about as strong all over a photo, but the ink map divides by the
+// paper's level, so the noise in it is stronger where the paper is darker (a vignette, a shadow),
+// weaker where it is lit. Measured on the map times `lit` (the paper's level over its mean), where
+// it is even, its spread times `scale`.
+cv::Mat noise_floor(const cv::Mat& map, const cv::Mat& lit, double scale) {
+  cv::Mat map_f, even;
+  map.convertTo(map_f, CV_32F);
+  cv::Mat(map_f.mul(lit)).convertTo(even, CV_8U);
+  const PaperNoise noise = paper_noise(even);
+  cv::Mat floor = cv::Scalar::all(noise.median + 6 * scale * noise.sigma) / lit;
+  cv::min(floor, 128.0, floor);
+  cv::max(floor, 40.0, floor);
+  return floor;
+}
+
 }  // namespace
 
 cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs, cv::Mat* faint, const std::optional<PaperNoise>& noise,
-                 PaperNoise* measured) {
+                 PaperNoise* measured, const cv::Mat& paper_level) {
   cv::Mat smooth;
   cv::GaussianBlur(ink, smooth, cv::Size(3, 3), 0);
   // Each measure can only overstate the noise: the map's own where its ink is much of it, the
@@ -715,28 +737,40 @@ cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs, cv::Mat* faint, c
   const PaperNoise own = paper_noise(smooth);
   const auto [median, sigma] = noise && noise->sigma < own.sigma ? *noise : own;
   if (measured != nullptr) *measured = {median, sigma};
-  // Ink must stand out of the paper's noise and be at least ~16% darker than the paper. Ink
-  // half as bright as the paper always is ink: where ink covers more than a quarter of the
-  // picture (a tight crop of digits) the percentiles measure the ink, not the paper's noise.
-  const double floor = std::min(128.0, std::max(40.0, median + 6 * sigma));
+  const double floor = noise_floor({median, sigma});
   cv::Mat scratch;
   const double otsu = cv::threshold(smooth, scratch, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
   const double high = std::max(otsu, floor);
   const double low = std::max(0.5 * high, std::min(floor, 25.0 + median));
   // Faint rules can fall below even the low threshold between the digits they touch.
   if (faint != nullptr) *faint = smooth > std::max(median + 3 * sigma, 0.75 * low);
-  const cv::Mat weak = smooth > low;
-  // Where the noise sets the level (a dim, grainy photo), a faint stroke is coherent and the
-  // grain is not: smoothed a little more, the grain's spread falls and the stroke's level stays,
-  // so a stroke standing 6 deviations out of that map's noise is ink too, though under the floor
-  // here (a faint 6 beside bolder digits was lost whole).
-  cv::Mat coherent;
+  cv::Mat weak = smooth > low, confident;  // confident: above `high`, unless set here
   if (floor > otsu) {
-    cv::Mat smoother;
+    // The noise sets the level: it does so pixel by pixel, following the paper's light.
+    cv::Mat lit(smooth.size(), CV_32F, cv::Scalar(1.0));
+    if (!paper_level.empty()) paper_level.convertTo(lit, CV_32F, 1.0 / std::max(1.0, cv::mean(paper_level)[0]));
+    // Enlarged, the noise's grain is coarser than the smoothing and would pass for stronger: the
+    // given measure (at the picture's own size) corrects it.
+    const double scale = noise && noise->sigma < own.sigma ? noise->sigma / own.sigma : 1.0;
+    const cv::Mat floors = noise_floor(smooth, lit, scale);
+    cv::Mat highs, lows, smooth_f;
+    cv::max(floors, otsu, highs);
+    cv::min(floors, 25.0 + median, lows);
+    cv::max(lows, 0.5 * highs, lows);
+    smooth.convertTo(smooth_f, CV_32F);
+    weak = smooth_f > lows;
+    confident = smooth_f > highs;
+    // A faint stroke is coherent and the grain is not: smoothed a little more, the grain's
+    // spread falls and the stroke's level stays, so a stroke standing 6 deviations out of that
+    // map's noise is ink too, though under the floor here (a faint 6 beside bolder digits was
+    // lost whole).
+    cv::Mat smoother, smoother_f;
     cv::GaussianBlur(ink, smoother, cv::Size(0, 0), 1.0);
-    const PaperNoise grain = paper_noise(smoother);
-    if (const double level = std::min(128.0, std::max(40.0, grain.median + 6 * grain.sigma)); level < floor)
-      coherent = smoother > std::max(otsu, level);
+    cv::Mat levels = noise_floor(smoother, lit, scale);
+    const cv::Mat lower = levels < floors;
+    cv::max(levels, otsu, levels);
+    smoother.convertTo(smoother_f, CV_32F);
+    confident |= (smoother_f > levels) & lower;
   }
   cv::Mat labels;
   const int n = cv::connectedComponents(weak, labels, 8, CV_32S);
@@ -760,9 +794,9 @@ cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs, cv::Mat* faint, c
   for (int y = 0; y < smooth.rows; ++y) {
     const auto* s = smooth.ptr<std::uint8_t>(y);
     const auto* l = labels.ptr<int>(y);
-    const auto* c = coherent.empty() ? nullptr : coherent.ptr<std::uint8_t>(y);
+    const auto* c = confident.empty() ? nullptr : confident.ptr<std::uint8_t>(y);
     for_weak(y, [&](int x) {
-      if (s[x] > strong || (c != nullptr && c[x] != 0)) keep[static_cast<std::size_t>(l[x])] = 255;
+      if (c != nullptr ? c[x] != 0 : s[x] > strong) keep[static_cast<std::size_t>(l[x])] = 255;
     });
   }
   keep[0] = 0;
@@ -1134,10 +1168,11 @@ struct Found {
 // `noise`: the paper's noise, when it is known from the same picture at its own size.
 Found find_digits(const cv::Mat& picture, bool light_on_dark, const std::optional<PaperNoise>& noise = std::nullopt) {
   Found found;
-  found.ink = ink_map(picture, light_on_dark);
+  cv::Mat paper_level;
+  found.ink = ink_map(picture, light_on_dark, &paper_level);
   std::vector<Blob>& blobs = found.blobs;
   cv::Mat faint;
-  cv::Mat mask = binarise(found.ink, &blobs, &faint, noise, &found.noise);
+  cv::Mat mask = binarise(found.ink, &blobs, &faint, noise, &found.noise, paper_level);
   // Boxes drawn around digits (a form's fields) would pass for 0s and hide the digits inside.
   int removed = remove_frames(mask, blobs);
   if (removed > 0) blobs = find_blobs(mask);

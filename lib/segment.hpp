@@ -40,8 +40,9 @@ bool is_light_on_dark(const cv::Mat& gray);
 // The ink's strength with the background taken out: 0 where the paper is, up to 255 for the
 // darkest ink (dark-on-light input; pass light_on_dark for the other polarity). The background
 // is a morphological closing at low resolution, so shadows, gradients and tinted or ruled paper
-// are divided away rather than thresholded.
-cv::Mat ink_map(const cv::Mat& gray, bool light_on_dark);
+// are divided away rather than thresholded. With `paper_level`, also that background: the
+// paper's level behind each pixel.
+cv::Mat ink_map(const cv::Mat& gray, bool light_on_dark, cv::Mat* paper_level = nullptr);
 
 // How many times smaller the picture (polarity as given) may be read with its digits still
 // comfortably large: 1, 2 or 4, judged from a glance at a quarter of its size. Large writing
@@ -60,14 +61,17 @@ struct PaperNoise {
 
 // 255 for ink, 0 elsewhere: hysteresis between a contrast threshold chosen from the ink map's
 // histogram (Otsu, never below a floor so paper noise stays paper) and half of it, so faint
-// parts of a stroke survive when they touch a confident part. Where the noise sets the floor, a
-// stroke is also confident where it stands out of the noise of the map smoothed a little more. The noise is the map's own, or
-// `noise` where that is lower (the same picture's, measured at its own size, when this map is it
-// enlarged); with `measured`, the noise it went by. With `blobs`, also the mask's blobs, as
+// parts of a stroke survive when they touch a confident part. Where the noise sets the floor, it
+// follows `paper_level` (ink_map's), when given: the same sensor noise is stronger in the map where
+// the paper is darker; and a stroke is also confident where it stands out of the noise of the map
+// smoothed a little more. The noise is the map's own, or `noise` where that is lower (the same
+// picture's, measured at its own size, when this map is it enlarged); with `measured`, the noise
+// it went by. With `blobs`, also the mask's blobs, as
 // find_blobs would find them: the hysteresis has labelled them already. With `faint`, also the
 // ink above a lower level, just out of the paper's noise.
 cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs = nullptr, cv::Mat* faint = nullptr,
-                 const std::optional<PaperNoise>& noise = std::nullopt, PaperNoise* measured = nullptr);
+                 const std::optional<PaperNoise>& noise = std::nullopt, PaperNoise* measured = nullptr,
+                 const cv::Mat& paper_level = {});
 
 // Removes long straight lines (ruled paper, grids, underlines; slanted up to ~15 degrees) from
 // `mask`, restoring the strokes that cross them. Returns how many lines were removed. With
