@@ -69,6 +69,37 @@ cv::Mat ink_of(const std::vector<Blob>& blobs, cv::Size size = {400, 300}) {
   return ink;
 }
 
+// The ink (0 to 1) of MNIST test digits from `first` on, one per strength (how dark its ink is),
+// each 70 px tall, `pitch` apart from `at` on, in a canvas of `size`.
+cv::Mat mnist_ink(const IdxImages& images, std::size_t first, const std::vector<double>& strengths, cv::Size size,
+                  cv::Point at, int pitch) {
+  cv::Mat ink(size, CV_32F, cv::Scalar(0));
+  for (std::size_t k = 0; k < strengths.size(); ++k) {
+    Crop crop{};
+    std::ranges::copy(images.image(first + k), crop.begin());
+    cv::Mat digit;
+    cv::resize(crop_to_mat(crop), digit, {}, 2.5, 2.5, cv::INTER_CUBIC);
+    digit.convertTo(digit, CV_32F, strengths[k] / 255.0);
+    cv::Mat place = ink(cv::Rect(at.x + pitch * static_cast<int>(k), at.y, digit.cols, digit.rows));
+    cv::max(place, digit, place);
+  }
+  return ink;
+}
+
+// `picture` (grey levels) as a phone would give it: a little out of focus, with a sensor's grain
+// of `grain` levels (seeded), saved as a JPEG of `quality`; segmented.
+ImageRecord photographed(cv::Mat picture, double grain, unsigned seed, int quality) {
+  cv::GaussianBlur(picture, picture, cv::Size(0, 0), 0.8);
+  cv::theRNG().state = seed;
+  cv::Mat noise(picture.size(), CV_32F);
+  cv::randn(noise, 0, grain);
+  cv::Mat grey;
+  cv::Mat(picture + noise).convertTo(grey, CV_8U);
+  std::vector<std::uint8_t> jpeg;
+  cv::imencode(".jpg", grey, jpeg, {cv::IMWRITE_JPEG_QUALITY, quality});
+  return segment_bytes(std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size()));
+}
+
 double correlation(const Crop& a, const Crop& b) {
   cv::Mat fa, fb;
   crop_to_mat(a).convertTo(fa, CV_64F);
@@ -757,28 +788,10 @@ TEST_SUITE("segment") {
     // digit's strokes, which stand out more once the grain is smoothed a little.
     const auto images = read_idx_images(test::source_dir / "data/mnist/t10k-images-idx3-ubyte");
     int found = 0, faint = 0;
-    for (int seed = 1; seed <= 16; ++seed) {
+    for (unsigned seed = 1; seed <= 16; ++seed) {
       CAPTURE(seed);
-      cv::Mat ink(120, 360, CV_32F, cv::Scalar(0));
-      for (int k = 0; k < 4; ++k) {
-        Crop crop{};
-        std::ranges::copy(images.image(static_cast<std::size_t>(4 * seed + k)), crop.begin());
-        cv::Mat digit;
-        cv::resize(crop_to_mat(crop), digit, {}, 2.5, 2.5, cv::INTER_CUBIC);
-        digit.convertTo(digit, CV_32F, (k == 0 ? 0.45 : 1.0) / 255.0);
-        cv::Mat place = ink(cv::Rect(10 + 85 * k, 25, 70, 70));
-        cv::max(place, digit, place);
-      }
-      cv::Mat picture = 150.0 - 60.0 * ink;
-      cv::GaussianBlur(picture, picture, cv::Size(0, 0), 0.8);
-      cv::theRNG().state = static_cast<std::uint64_t>(seed);
-      cv::Mat grain(picture.size(), CV_32F);
-      cv::randn(grain, 0, 12);
-      cv::Mat grey;
-      cv::Mat(picture + grain).convertTo(grey, CV_8U);
-      std::vector<std::uint8_t> jpeg;
-      cv::imencode(".jpg", grey, jpeg, {cv::IMWRITE_JPEG_QUALITY, 70});
-      const auto digits = segment_bytes(std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size())).digits;
+      const cv::Mat ink = mnist_ink(images, 4 * seed, {0.45, 1, 1, 1}, {360, 120}, {10, 25}, 85);
+      const auto digits = photographed(150.0 - 60.0 * ink, 12, seed, 70).digits;
       found += static_cast<int>(digits.size());
       faint += !digits.empty() && digits.front().box.x < 60 ? 1 : 0;
     }
@@ -796,30 +809,12 @@ TEST_SUITE("segment") {
     // dark side (3 of the 16 pictures read five digits).
     const auto images = read_idx_images(test::source_dir / "data/mnist/t10k-images-idx3-ubyte");
     int found = 0, exact = 0;
-    for (int seed = 1; seed <= 16; ++seed) {
+    for (unsigned seed = 1; seed <= 16; ++seed) {
       CAPTURE(seed);
-      cv::Mat ink(140, 480, CV_32F, cv::Scalar(0));
-      for (int k = 0; k < 5; ++k) {
-        Crop crop{};
-        std::ranges::copy(images.image(static_cast<std::size_t>(5 * seed + k)), crop.begin());
-        cv::Mat digit;
-        cv::resize(crop_to_mat(crop), digit, {}, 2.5, 2.5, cv::INTER_CUBIC);
-        digit.convertTo(digit, CV_32F, 1.0 / 255.0);
-        cv::Mat place = ink(cv::Rect(20 + 90 * k, 35, 70, 70));
-        cv::max(place, digit, place);
-      }
+      const cv::Mat ink = mnist_ink(images, 5 * seed, {1, 1, 1, 1, 1}, {480, 140}, {20, 35}, 90);
       cv::Mat paper(ink.size(), CV_32F);
       for (int x = 0; x < paper.cols; ++x) paper.col(x).setTo(210.0 - 130.0 * x / paper.cols);
-      cv::Mat picture = paper.mul(1.0 - 0.3 * ink);
-      cv::GaussianBlur(picture, picture, cv::Size(0, 0), 0.8);
-      cv::theRNG().state = static_cast<std::uint64_t>(seed);
-      cv::Mat grain(picture.size(), CV_32F);
-      cv::randn(grain, 0, 12);
-      cv::Mat grey;
-      cv::Mat(picture + grain).convertTo(grey, CV_8U);
-      std::vector<std::uint8_t> jpeg;
-      cv::imencode(".jpg", grey, jpeg, {cv::IMWRITE_JPEG_QUALITY, 75});
-      const auto digits = segment_bytes(std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size())).digits;
+      const auto digits = photographed(paper.mul(1.0 - 0.3 * ink), 12, seed, 75).digits;
       found += static_cast<int>(digits.size());
       exact += digits.size() == 5 ? 1 : 0;
     }
