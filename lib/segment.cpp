@@ -1043,8 +1043,11 @@ std::vector<Blob> drop_frame_bands(std::vector<Blob> blobs, const cv::Size& pict
   std::erase_if(blobs, [&](const Blob& b) {
     const cv::Rect& r = b.box;
     const FrameSides at = frame_sides(r, picture);
-    const bool along_side = (at.left != at.right) && r.height >= std::max(picture.height / 2.0, 1.5 * height);
-    const bool along_edge = (at.top != at.bottom) && r.width >= std::max(picture.width / 2.0, 1.5 * height);
+    // In a picture many digits long, three digits' length along the frame is band enough: no
+    // digit is that long.
+    const auto long_along = [&](int length, int side) { return length >= std::max(std::min(side / 2.0, 3 * height), 1.5 * height); };
+    const bool along_side = (at.left != at.right) && long_along(r.height, picture.height);
+    const bool along_edge = (at.top != at.bottom) && long_along(r.width, picture.width);
     return along_side || along_edge;
   });
   return blobs;

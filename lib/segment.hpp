@@ -117,9 +117,10 @@ Blob joined(const Blob& a, const Blob& b);
 // Drops what is not a digit: specks, dots and dashes, underlines, large blots.
 std::vector<Blob> drop_marks(std::vector<Blob> blobs, double height);
 
-// Drops what runs along the picture's frame for half a side or more, and longer than one and a
-// half digits (`height`), without reaching the opposite side: the desk beside a sheet, a shadow
-// along its edge, a scanner's dark border. Writing that fills a tight crop reaches across it.
+// Drops what runs along the picture's frame for half a side or three digits (`height`), whichever
+// is shorter, and for one and a half digits at least, without reaching the opposite side: the desk
+// beside a sheet, a shadow along its edge, a scanner's dark border. Writing that fills a tight
+// crop reaches across it.
 std::vector<Blob> drop_frame_bands(std::vector<Blob> blobs, const cv::Size& picture, double height);
 
 // Drops the slivers the picture's frame cuts off straight lines (the end of a rule or a grid

@@ -567,6 +567,15 @@ TEST_SUITE("segment") {
     const auto kept = drop_frame_bands(with_desk, {400, 300}, 88);
     REQUIRE(kept.size() == 2);
     CHECK(kept[0].box.x == 96);
+    // In a wide picture, a strip of desk along the top a third of the width long (three and a half
+    // digits) is no writing either: it was read as a row of 1s.
+    const auto with_strip = blobs_drawn([&](cv::Mat& m) {
+      cv::rectangle(m, cv::Rect(0, 0, 300, 40), cv::Scalar(255), cv::FILLED);
+      zero_at(m, 100);
+      zero_at(m, 600);
+    }, {900, 300});
+    REQUIRE(with_strip.size() == 3);
+    CHECK(drop_frame_bands(with_strip, {900, 300}, 85).size() == 2);
     // A 1 filling a tight crop from top to bottom, or standing at its edge, is writing.
     const auto tight = blobs_drawn([](cv::Mat& m) { cv::line(m, {2, 0}, {8, 59}, cv::Scalar(255), 4); }, {30, 60});
     CHECK(drop_frame_bands(tight, {30, 60}, 60).size() == 1);
