@@ -707,21 +707,23 @@ PaperNoise paper_noise(const cv::Mat& smooth) {
 // Ink must stand out of the paper's noise and be at least ~16% darker than the paper. Ink half as
 // bright as the paper always is ink: where ink covers more than a quarter of the picture (a tight
 // crop of digits) the percentiles measure the ink, not the paper's noise.
-double noise_floor(const PaperNoise& noise) { return std::min(128.0, std::max(40.0, noise.median + 6 * noise.sigma)); }
+constexpr double lowest_floor = 40, highest_floor = 128;
+double noise_floor(const PaperNoise& noise) {
+  return std::min(highest_floor, std::max(lowest_floor, noise.median + 6 * noise.sigma));
+}
 
 // The floor the noise sets in `map` (an ink map, smoothed), pixel by pixel where the paper is lit
 // unevenly: a sensor's noise is about as strong all over a photo, but the ink map divides by the
 // paper's level, so the noise in it is stronger where the paper is darker (a vignette, a shadow),
-// weaker where it is lit. Measured on the map times `lit` (the paper's level over its mean), where
-// it is even, its spread times `scale`.
-cv::Mat noise_floor(const cv::Mat& map, const cv::Mat& lit, double scale) {
-  cv::Mat map_f, even;
-  map.convertTo(map_f, CV_32F);
+// weaker where it is lit. Measured on the map (as float) times `lit` (the paper's level over its
+// mean), where it is even, its spread times `scale`.
+cv::Mat noise_floor(const cv::Mat& map_f, const cv::Mat& lit, double scale) {
+  cv::Mat even;
   cv::Mat(map_f.mul(lit)).convertTo(even, CV_8U);
   const PaperNoise noise = paper_noise(even);
   cv::Mat floor = cv::Scalar::all(noise.median + 6 * scale * noise.sigma) / lit;
-  cv::min(floor, 128.0, floor);
-  cv::max(floor, 40.0, floor);
+  cv::min(floor, highest_floor, floor);
+  cv::max(floor, lowest_floor, floor);
   return floor;
 }
 
@@ -744,20 +746,23 @@ cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs, cv::Mat* faint, c
   const double low = std::max(0.5 * high, std::min(floor, 25.0 + median));
   // Faint rules can fall below even the low threshold between the digits they touch.
   if (faint != nullptr) *faint = smooth > std::max(median + 3 * sigma, 0.75 * low);
-  cv::Mat weak = smooth > low, confident;  // confident: above `high`, unless set here
-  if (floor > otsu) {
+  cv::Mat weak, confident;  // confident: above `high`, unless set here
+  if (floor <= otsu) {
+    weak = smooth > low;
+  } else {
     // The noise sets the level: it does so pixel by pixel, following the paper's light.
     cv::Mat lit(smooth.size(), CV_32F, cv::Scalar(1.0));
     if (!paper_level.empty()) paper_level.convertTo(lit, CV_32F, 1.0 / std::max(1.0, cv::mean(paper_level)[0]));
     // Enlarged, the noise's grain is coarser than the smoothing and would pass for stronger: the
     // given measure (at the picture's own size) corrects it.
     const double scale = noise && noise->sigma < own.sigma ? noise->sigma / own.sigma : 1.0;
-    const cv::Mat floors = noise_floor(smooth, lit, scale);
-    cv::Mat highs, lows, smooth_f;
+    cv::Mat smooth_f;
+    smooth.convertTo(smooth_f, CV_32F);
+    const cv::Mat floors = noise_floor(smooth_f, lit, scale);
+    cv::Mat highs, lows;
     cv::max(floors, otsu, highs);
     cv::min(floors, 25.0 + median, lows);
     cv::max(lows, 0.5 * highs, lows);
-    smooth.convertTo(smooth_f, CV_32F);
     weak = smooth_f > lows;
     confident = smooth_f > highs;
     // A faint stroke is coherent and the grain is not: smoothed a little more, the grain's
@@ -766,10 +771,10 @@ cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs, cv::Mat* faint, c
     // lost whole).
     cv::Mat smoother, smoother_f;
     cv::GaussianBlur(ink, smoother, cv::Size(0, 0), 1.0);
-    cv::Mat levels = noise_floor(smoother, lit, scale);
+    smoother.convertTo(smoother_f, CV_32F);
+    cv::Mat levels = noise_floor(smoother_f, lit, scale);
     const cv::Mat lower = levels < floors;
     cv::max(levels, otsu, levels);
-    smoother.convertTo(smoother_f, CV_32F);
     confident |= (smoother_f > levels) & lower;
   }
   cv::Mat labels;

@@ -66,9 +66,9 @@ struct PaperNoise {
 // the paper is darker; and a stroke is also confident where it stands out of the noise of the map
 // smoothed a little more. The noise is the map's own, or `noise` where that is lower (the same
 // picture's, measured at its own size, when this map is it enlarged); with `measured`, the noise
-// it went by. With `blobs`, also the mask's blobs, as
-// find_blobs would find them: the hysteresis has labelled them already. With `faint`, also the
-// ink above a lower level, just out of the paper's noise.
+// it went by. With `blobs`, also the mask's blobs, as find_blobs would find them: the hysteresis
+// has labelled them already. With `faint`, also the ink above a lower level, just out of the
+// paper's noise.
 cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs = nullptr, cv::Mat* faint = nullptr,
                  const std::optional<PaperNoise>& noise = std::nullopt, PaperNoise* measured = nullptr,
                  const cv::Mat& paper_level = {});
