@@ -140,6 +140,23 @@ TEST_SUITE("segment") {
     CHECK(is_light_on_dark(page("305", true)));
   }
 
+  TEST_CASE("a lit patch beside a shadow across a photographed sheet is no light ink") {
+    // A 12 MP-like photo (2400x1800) of a sheet mostly in shade, a wedge of it in the sun, and a
+    // short line of dark writing in the shade: the wedge's edge runs the sheet's whole height.
+    for (const bool light_ink : {false, true}) {
+      CAPTURE(light_ink);
+      cv::Mat photo(1800, 2400, CV_8U);
+      cv::theRNG().state = 3;
+      cv::randn(photo, 80, 8);
+      const cv::Rect paper(250, 200, 1900, 1400);
+      photo(paper).setTo(120);
+      for (int y = paper.y; y < paper.br().y; ++y) photo.row(y).colRange(paper.x, 700 + y / 3).setTo(215);
+      const cv::Scalar ink = light_ink ? 250 : 45;
+      cv::putText(photo, "30571", {1400, 1300}, cv::FONT_HERSHEY_SIMPLEX, 3, ink, 9);
+      CHECK(is_light_on_dark(photo) == light_ink);
+    }
+  }
+
   TEST_CASE("a sheet on a desk is told from the desk but a shadow across paper is not a desk") {
     cv::Mat desk = on_desk(232, 75, 12);
     cv::putText(desk, "305", {150, 230}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(30), 10);
