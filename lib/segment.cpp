@@ -446,7 +446,7 @@ std::optional<std::pair<cv::Mat, double>> sheet_on_desk(const cv::Mat& small, co
   cv::erode(page, shrunk, near);
   cv::dilate(page, grown, near);
   const double edge_inside = cv::mean(small, page & ~shrunk)[0], edge_outside = cv::mean(small, grown & ~page)[0];
-  if (sharp && edge_inside - edge_outside < 0.25 * edge_inside) return std::nullopt;
+  if (sharp && edge_inside - edge_outside < 0.25 * paper) return std::nullopt;
   return std::pair{page, paper};
 }
 
