@@ -32,7 +32,10 @@ class SeamField {
     const auto step = [&](int y0, int j, int y1, int i) {
       return (i != j ? side_step : 0.0f) + entry * std::max(0.0f, ink(y1, i) - ink(y0, j));
     };
-    const auto here = [&](int y, int i) { return ink(y, i) * per_pixel; };
+    // Paper beside a stroke is a little cheaper: where a cut must cross a stroke joining two
+    // digits (a 2's tail curling into the 1 beside it, a 5's flag reaching the 1), crossing it
+    // where it meets the other digit's stroke gives each digit all of its own.
+    const auto here = [&](int y, int i) { return ink(y, i) * per_pixel - (beside_stroke(y, i) ? hug : 0.0f); };
     for (int i = 0; i < w_; ++i) down_[at(0, i)] = here(0, i) + entry * ink(0, i);
     for (int y = 1; y < h_; ++y)
       for (int i = 0; i < w_; ++i) {
@@ -70,10 +73,16 @@ class SeamField {
   }
 
  private:
-  static constexpr float entry = 1.5f, side_step = 0.05f;
+  static constexpr float entry = 1.5f, side_step = 0.05f, hug = 0.07f;
 
   // How much of the pixel is ink, 0 to 1.
   float ink(int y, int i) const { return mask_.at<std::uint8_t>(y, lo_ + i) * (1.0f / 255.0f); }
+  // Paper with a stroke beside it in its row.
+  bool beside_stroke(int y, int i) const {
+    const int x = lo_ + i;
+    const auto stroke = [&](int c) { return c >= 0 && c < mask_.cols && mask_.at<std::uint8_t>(y, c) >= 128; };
+    return !stroke(x) && (stroke(x - 1) || stroke(x + 1));
+  }
   std::size_t at(int y, int i) const { return static_cast<std::size_t>(y) * static_cast<std::size_t>(w_) + static_cast<std::size_t>(i); }
 
   // The cheapest of the (up to three) neighbours j of column i in the next row, and the step to it.

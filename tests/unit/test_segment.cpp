@@ -387,6 +387,33 @@ TEST_SUITE("segment") {
     CHECK(read_line(wide, wide_ink, nullptr).size() == 1);
   }
 
+  TEST_CASE("a 2's base running into the 1 beside it is cut where it meets the 1") {
+    // A 2 drawn in an 8 px pen, its base running on into the foot of a 1 (x 196-204) and a little
+    // past it, as a 2's tail curls into a 1.
+    auto pair = blobs_drawn([](cv::Mat& m) {
+      cv::ellipse(m, {110, 75}, {40, 35}, 0, 180, 380, cv::Scalar(255), 8);
+      cv::line(m, {148, 88}, {80, 160}, cv::Scalar(255), 8);
+      cv::line(m, {80, 160}, {222, 160}, cv::Scalar(255), 8);
+      cv::line(m, {200, 40}, {200, 164}, cv::Scalar(255), 8);
+    });
+    REQUIRE(pair.size() == 1);
+    const Blob& blob = pair[0];
+    const std::size_t base = static_cast<std::size_t>(160 - blob.box.y);
+    const int stem = 196 - blob.box.x;  // the 1's left edge
+    // Of the cuts through the base left of the 1, the one beside the 1 is the cheapest: cut
+    // anywhere else along it, the 1 would take part of the 2's base.
+    std::optional<float> beside;
+    float elsewhere = std::numeric_limits<float>::max();
+    for (const auto& seam : candidate_seams(blob, blob.box.height, {}, Doubt::doubted)) {
+      const int x = seam.x[base];
+      if (seam.crossings != 1 || x >= stem) continue;
+      if (x >= stem - 5) beside = std::min(beside.value_or(seam.cost), seam.cost);
+      else if (x < stem - 10) elsewhere = std::min(elsewhere, seam.cost);
+    }
+    REQUIRE(beside);
+    CHECK(*beside < elsewhere);
+  }
+
   TEST_CASE("a chain of touching digits gets a seam where each pair meets") {
     // Five rings in a row, each touching the next.
     auto chain = blobs_drawn([](cv::Mat& m) {
