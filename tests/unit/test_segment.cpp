@@ -13,6 +13,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <cmath>
+#include <numeric>
 
 using namespace digits;
 
@@ -421,7 +422,10 @@ TEST_SUITE("segment") {
     }, {480, 300});
     REQUIRE(chain.size() == 1);
     const auto seams = candidate_seams(chain[0], chain[0].box.height);
-    for (std::size_t k = 1; k < seams.size(); ++k) CHECK(seams[k - 1].x.front() <= seams[k].x.front());
+    // Left to right by their mean column (a seam may hug a ring's side, and start right of one
+    // that runs on further right below).
+    const auto mean_column = [](const Seam& s) { return std::accumulate(s.x.begin(), s.x.end(), 0.0) / static_cast<double>(s.x.size()); };
+    for (std::size_t k = 1; k < seams.size(); ++k) CHECK(mean_column(seams[k - 1]) <= mean_column(seams[k]));
     for (int k = 0; k < 4; ++k) {
       const int meet = 60 + 84 * k + 42 - chain[0].box.x;
       CAPTURE(meet);
