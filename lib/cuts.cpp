@@ -35,7 +35,11 @@ class SeamField {
     // Paper beside a stroke is a little cheaper: where a cut must cross a stroke joining two
     // digits (a 2's tail curling into the 1 beside it, a 5's flag reaching the 1), crossing it
     // where it meets the other digit's stroke gives each digit all of its own.
-    const auto here = [&](int y, int i) { return ink(y, i) * per_pixel - (beside_stroke(y, i) ? hug : 0.0f); };
+    // Each pixel's own cost, once: the way up asks for it three times.
+    std::vector<float> own(down_.size());
+    for (int y = 0; y < h_; ++y)
+      for (int i = 0; i < w_; ++i) own[at(y, i)] = ink(y, i) * per_pixel - (beside_stroke(y, i) ? hug : 0.0f);
+    const auto here = [&](int y, int i) { return own[at(y, i)]; };
     for (int i = 0; i < w_; ++i) down_[at(0, i)] = here(0, i) + entry * ink(0, i);
     for (int y = 1; y < h_; ++y)
       for (int i = 0; i < w_; ++i) {
