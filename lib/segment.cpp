@@ -771,7 +771,7 @@ cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs, cv::Mat* faint, c
     if (!paper_level.empty()) paper_level.convertTo(lit, CV_32F, 1.0 / std::max(1.0, cv::mean(paper_level)[0]));
     // Enlarged, the noise's grain is coarser than the smoothing and would pass for stronger: the
     // given measure (at the picture's own size) corrects it.
-    const double scale = noise && noise->sigma < own.sigma ? noise->sigma / own.sigma : 1.0;
+    const double scale = sigma / own.sigma;
     cv::Mat smooth_f;
     smooth.convertTo(smooth_f, CV_32F);
     const cv::Mat floors = noise_floor(smooth_f, lit, scale);
