@@ -233,6 +233,17 @@ std::vector<Blob> cut_at(const Blob& blob, const std::vector<Seam>& seams) {
   return out;
 }
 
+double reading_score(const Probabilities& digits, float not_digit, double temperature) {
+  const double floor = temperature * std::log(1e-4);
+  // The digits' probabilities come without the not-one-digit share: back to the outputs.
+  const double one_digit = 1.0 - not_digit;
+  const double top = *std::ranges::max_element(digits) * one_digit;
+  if (top <= 0) return floor;
+  double sum = std::pow(not_digit / top, 1.0 / temperature);  // the top output's own term is among the digits
+  for (const float p : digits) sum += std::pow(p * one_digit / top, 1.0 / temperature);
+  return std::max(floor, -temperature * std::log(sum));
+}
+
 namespace {
 
 // Where a digit may begin or end: at a seam of a blob, or between two blobs.
@@ -275,6 +286,10 @@ struct Weights {
   // flag given to the 1 beside it reads 7), the cut through less ink: a junction is thinner than
   // a stroke. Per unit of a seam's cost (a stroke crossed costs about 2.5).
   double per_seam_cost = 0.01;
+  // How soft the judge's outputs are made before they are scored (reading_score): 1 takes them
+  // as they are. Tuned on bench-segment: 2, 2.5 and 3 read touching digits alike, 1.5 and 4
+  // worse than 1.
+  double temperature = 2.5;
 };
 
 double median_height(const std::vector<Blob>& line) {
@@ -286,15 +301,13 @@ double median_height(const std::vector<Blob>& line) {
   return *middle;
 }
 
-// The judge's log-probability of each crop being the digit it most likely is, discounted by the
-// chance that it is no one digit at all.
-std::vector<double> judged(Recogniser& judge, std::span<const Crop> crops) {
+// The judge's readings of the crops, scored by reading_score.
+std::vector<double> judged(Recogniser& judge, std::span<const Crop> crops, double temperature) {
   std::vector<Probabilities> probabilities(crops.size());
   std::vector<float> not_digit(crops.size());
   judge.probabilities(crops, probabilities, not_digit);
   std::vector<double> out(crops.size());
-  for (std::size_t k = 0; k < crops.size(); ++k)
-    out[k] = std::log(std::max(1e-4, *std::ranges::max_element(probabilities[k]) * (1.0 - not_digit[k])));
+  for (std::size_t k = 0; k < crops.size(); ++k) out[k] = reading_score(probabilities[k], not_digit[k], temperature);
   return out;
 }
 
@@ -332,7 +345,7 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
         crops.push_back(*line[s].crop);
         asked.push_back(s);
       }
-    const auto scores = judged(*judge, crops);
+    const auto scores = judged(*judge, crops, weights.temperature);
     for (std::size_t k = 0; k < asked.size(); ++k) whole[asked[k]] = scores[k];
   }
 
@@ -434,7 +447,7 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
       crops.push_back(*cand.blob.crop);
       asked.push_back(c);
     }
-    const auto scores = judged(*judge, crops);
+    const auto scores = judged(*judge, crops, weights.temperature);
     for (std::size_t k = 0; k < asked.size(); ++k) {
       candidates[asked[k]].score += scores[k];
       candidates[asked[k]].reading = scores[k];
@@ -467,7 +480,7 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Recognis
         crops.push_back(*cand.blob.crop);
         asked.push_back(c);
       }
-    const auto scores = judged(*judge, crops);
+    const auto scores = judged(*judge, crops, weights.temperature);
     for (std::size_t k = 0; k < asked.size(); ++k) candidates[asked[k]].reading = scores[k];
   }
   std::vector<Blob> out;

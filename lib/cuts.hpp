@@ -38,6 +38,15 @@ std::vector<Seam> candidate_seams(const Blob& blob, double height, const cv::Mat
 // A part without ink is left out.
 std::vector<Blob> cut_at(const Blob& blob, const std::vector<Seam>& seams);
 
+// How sure the judge is of a reading (`digits`, its digits' probabilities without the share of
+// `not_digit`, the chance that it is not one digit): `temperature` times the log-probability of the
+// likeliest output, the outputs softened to that temperature, that is -T log(1 + the sum over
+// the other outputs of (p / p_top)^(1/T)); never above the plain log-probability (T = 1), nor
+// below T log(1e-4). The plain one rounds to 0 for every confident reading: between two readings
+// the network is sure of (a 5 and a 1 read apart, or the 5's flag given to the 1 and read 7) it
+// cannot choose. Softened, a confident reading pays for its runner-up outputs by their margins.
+double reading_score(const Probabilities& digits, float not_digit, double temperature);
+
 // Reads one text line's blobs, left to right, into digits. Each blob is cut at its candidate
 // seams into pieces; consecutive pieces (of one blob, or of neighbours close enough to be one
 // digit) are then grouped into the digits whose reading is most plausible: each digit as sure

@@ -388,6 +388,33 @@ TEST_SUITE("segment") {
     CHECK(read_line(wide, wide_ink, nullptr).size() == 1);
   }
 
+  TEST_CASE("softened, two readings the judge is sure of still differ by their margins") {
+    // A 5 read with its runner-up a thousandth as likely, and one with it a millionth as likely.
+    const auto reading = [](float runner_up) {
+      Probabilities p{};
+      p[5] = 1.0f - runner_up;
+      p[3] = runner_up;
+      return p;
+    };
+    const Probabilities near = reading(1e-3f), sure = reading(1e-6f);
+    // As they are, both round to certainty: no prior is too small to outweigh the difference.
+    CHECK(reading_score(near, 0, 1) == doctest::Approx(std::log(1.0 - 1e-3)).epsilon(1e-4));
+    CHECK(reading_score(sure, 0, 1) - reading_score(near, 0, 1) < 0.002);
+    // Softened, the closer call pays for its runner-up.
+    CHECK(reading_score(sure, 0, 2.5) - reading_score(near, 0, 2.5) > 0.1);
+    CHECK(reading_score(sure, 0, 2.5) <= 0);
+    // "Not one digit" is a runner-up like any other, and a reading of nothing is at the floor.
+    CHECK(reading_score(sure, 1e-3f, 2.5) < reading_score(sure, 0, 2.5) - 0.1);
+    CHECK(reading_score(Probabilities{}, 1, 2.5) == doctest::Approx(2.5 * std::log(1e-4)));
+    // Softening never flatters a reading: a 5 at 40%, against a 3 and an 8, scores below its plain
+    // log-probability.
+    Probabilities unsure{};
+    unsure[5] = 0.4f;
+    unsure[3] = 0.35f;
+    unsure[8] = 0.25f;
+    CHECK(reading_score(unsure, 0, 2.5) < std::log(0.4));
+  }
+
   TEST_CASE("a 2's base running into the 1 beside it is cut where it meets the 1") {
     // A 2 drawn in an 8 px pen, its base running on into the foot of a 1 (x 196-204) and a little
     // past it, as a 2's tail curls into a 1.
