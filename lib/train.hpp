@@ -50,7 +50,7 @@ struct TrainOptions {
   // Parts of composed touching pairs cut where segmentation would cut them (cut_samples.hpp),
   // as a share of the training digits: each the digit whose ink it is, or not one digit (none
   // when not_digits is 0: the network has no such output).
-  double cut_parts = 0.2;
+  double cut_parts = 0.4;
   // Whose weights are kept: the last epoch's (the learning rate has decayed to 3% by then; the
   // validation accuracy, over digits only and blind to the not-one-digit output segmentation asks
   // about, swings by a tenth of a point from epoch to epoch), or the best validation epoch's.

@@ -572,10 +572,10 @@ TEST_SUITE("segment") {
 
   TEST_CASE("grain the judge reads as no digit is dropped from a line and its digits kept") {
     // Specks of a dim photo's noise joined into a patch half as tall as a digit, between two 0s:
-    // it was read as one more digit. (The judge reads half of such patches, seeds 1-12, above
+    // it was read as one more digit. (The judge reads 5 of such patches, seeds 1-12, above
     // 0.3%: those are kept, as a digit written badly would be; these four it reads below.)
     Recogniser judge(load_model(test::source_dir / "models/digits-cnn.model"));
-    for (const unsigned seed : {2u, 5u, 8u, 10u}) {
+    for (const unsigned seed : {3u, 8u, 10u, 12u}) {
       CAPTURE(seed);
       cv::theRNG().state = seed;
       cv::Mat grain(60, 30, CV_8U);
