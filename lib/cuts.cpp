@@ -278,7 +278,7 @@ struct Weights {
   // A part cut off with less ink than a stroke this many digit heights long is a sliver (a seam
   // grazing a stroke's end): no digit, though it may belong to one.
   double min_ink = 0.3;
-  // Ink the judge reads this badly (log-probability of its likeliest digit, and of being one) is
+  // Ink the judge reads this badly (reading_score of its likeliest digit, and of being one) is
   // no digit at all: specks of a dim photo's noise joined into something digit-sized, the grain
   // of a desk, what is left of a line.
   double unread = std::log(0.003);
