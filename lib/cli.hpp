@@ -8,8 +8,8 @@
 
 namespace digits::cli {
 
-// Whether a program has a man page its help can point to: the binaries in cmd/ do; benchmarks
-// and the test-image generator are described in docs/BENCHMARKS.md and tests/README.md.
+// Whether a program has a man page its help can point to: the binaries in cmd/ and tools/ do;
+// benchmarks are described in docs/BENCHMARKS.md.
 enum class Manual { page, none };
 
 // Adds --version and the common footer to a binary's CLI11 app.

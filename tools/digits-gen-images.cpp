@@ -1,6 +1,7 @@
 // digits-gen-images: composes test pictures from MNIST *test* digits, with the truth known by
 // construction: IMAGE files plus truth.jsonl (one line per image: text, boxes and lines in reading
-// order). Seeded: the same options give the same images.
+// order). Seeded: the same options give the same images. The tests, the benchmarks and
+// examples/make-examples.sh make their pictures with it; it is installed for users to do the same.
 
 #include "cli.hpp"
 #include "dataset.hpp"
@@ -25,14 +26,15 @@ using digits::Error;
 namespace fs = std::filesystem;
 
 const std::vector<std::string> classes{"clean", "touching", "photo", "multiline", "ruled", "grid",
-                                       "inverted", "canvas", "desk", "pen", "dim"};
+                                       "inverted", "canvas", "desk", "pen", "dim", "pad"};
+// New kinds go at the end: a kind's place in this list seeds its images.
 
 // A photo of a sheet on a desk is a photo of the sheet with the desk around it; one in dim light
 // has less contrast and more of the sensor's noise.
 bool photo_like(const std::string& kind) { return kind == "photo" || kind == "desk" || kind == "pen" || kind == "dim"; }
 
 struct Options {
-  std::string mnist;
+  std::string mnist = "data/mnist";
   std::string out;
   std::string kind = "clean";
   int count = 10;
@@ -160,7 +162,8 @@ Scene layout(const Options& o, const digits::Split& test, Random& rnd) {
   Scene s;
   const std::string& k = o.kind;
   const int lines = k == "multiline" ? rnd.integer(2, 4) : (k == "ruled" || k == "grid") ? rnd.integer(1, 3) : 1;
-  const double lo = photo_like(k) ? 25 : k == "touching" ? 20 : 15, hi = k == "canvas" ? 120 : 150;
+  const double lo = photo_like(k) ? 25 : k == "touching" ? 20 : k == "pad" ? 60 : 15,
+               hi = k == "canvas" || k == "pad" ? 120 : 150;
   s.height = o.height > 0 ? rnd.uniform(0.3, 0.55) * o.height : std::exp(rnd.uniform(std::log(lo), std::log(hi)));
   const double h = s.height;
   s.pitch = h * rnd.uniform(1.5, 2.1);
@@ -168,10 +171,12 @@ Scene layout(const Options& o, const digits::Split& test, Random& rnd) {
   s.top = margin_y;
   double widest = 0;
   std::uniform_int_distribution<std::size_t> pick(0, test.count() - 1);
-  const double pen_width = k == "pen" ? rnd.uniform(0.025, 0.05) : 0;
+  // The page's drawing pad: its round pen is 22 pixels wide by default on a pad 320 high, where a
+  // digit drawn with a mouse is 100-200 tall: a pen 8-15% of the digit's height.
+  const double pen_width = k == "pen" ? rnd.uniform(0.025, 0.05) : k == "pad" ? rnd.uniform(0.08, 0.15) : 0;
   for (int line = 0; line < lines; ++line) {
     const int n = o.digits > 0 ? o.digits
-                  : k == "canvas" ? rnd.integer(1, 3)
+                  : k == "canvas" || k == "pad" ? rnd.integer(1, 3)
                   : k == "touching" ? rnd.integer(2, 6)
                   : k == "multiline" ? rnd.integer(1, 7)
                                      : rnd.integer(1, 10);
@@ -187,9 +192,14 @@ Scene layout(const Options& o, const digits::Split& test, Random& rnd) {
       d.label = test.labels.labels[index];
       const double dh = h * rnd.uniform(0.88, 1.12);
       const int weight = photo_like(k) ? rnd.integer(-1, 1) : 0;
-      d.patch = digit_patch(test, index, dh, k == "pen" ? 0 : weight);
+      d.patch = digit_patch(test, index, dh, k == "pen" || k == "pad" ? 0 : weight);
       // One pen for the whole page: 2.5-5% of the digits' height, never under 1.2 pixels.
       if (k == "pen") d.patch = pen_patch(d.patch, std::max(1.2, pen_width * h));
+      if (k == "pad") {  // a wide pen reaches past MNIST's ink: room for it around the digit
+        const int room = static_cast<int>(std::ceil(pen_width * h / 2));
+        cv::copyMakeBorder(d.patch, d.patch, room, room, room, room, cv::BORDER_CONSTANT, 0);
+        d.patch = pen_patch(d.patch, pen_width * h);
+      }
       d.line = line;
       const double y = base - d.patch.rows + rnd.normal(0.04 * h) + slope * (x - margin_x);
       if (i > 0) {
@@ -303,6 +313,7 @@ cv::Mat compose(const Options& o, const cv::Mat& ink, const cv::Mat& rules, Rand
     dim_noise = contrast / rnd.uniform(3, 7);
   }
   if (k == "grid" || k == "ruled") rule_colour = rnd.chance(0.5) ? cv::Vec3f(215, 175, 130) : cv::Vec3f(170, 170, 170);
+  if (k == "pad") pen = cv::Vec3f::all(0x11);  // the page's ink, #111111, on white
   if (k == "inverted") {
     const float board = static_cast<float>(rnd.uniform(15, 70)), chalk = static_cast<float>(rnd.uniform(190, 255));
     paper = {board, board + 8, board};
@@ -340,7 +351,7 @@ cv::Mat compose(const Options& o, const cv::Mat& ink, const cv::Mat& rules, Rand
   }
   cv::Mat bytes;
   out.convertTo(bytes, CV_8UC3);
-  if (k == "clean" || k == "touching" || k == "multiline") cv::cvtColor(bytes, bytes, cv::COLOR_BGR2GRAY);
+  if (k == "clean" || k == "touching" || k == "multiline" || k == "pad") cv::cvtColor(bytes, bytes, cv::COLOR_BGR2GRAY);
   return bytes;
 }
 
@@ -433,6 +444,8 @@ nlohmann::ordered_json make_image(const Options& o, const digits::Split& test, i
   std::string text;
   auto boxes = nlohmann::ordered_json::array(), line_numbers = nlohmann::ordered_json::array();
   for (const auto& d : scene.digits) {
+    // The text as digits-classify writes it (docs/FORMATS.md): lines joined by "\n".
+    if (!line_numbers.empty() && line_numbers.back() != d.line) text += '\n';
     text += static_cast<char>('0' + d.label);
     boxes.push_back({d.truth.x + offset.x, d.truth.y + offset.y, d.truth.width, d.truth.height});
     line_numbers.push_back(d.line);
@@ -448,9 +461,9 @@ nlohmann::ordered_json make_image(const Options& o, const digits::Split& test, i
 int main(int argc, char** argv) {
   CLI::App app{"Compose test images from MNIST test digits, with truth.jsonl (text, boxes, lines per image).",
                "digits-gen-images"};
-  digits::cli::setup(app, digits::cli::Manual::none);
+  digits::cli::setup(app);
   Options o;
-  app.add_option("--mnist", o.mnist, "MNIST directory (the IDX files)")->required()->option_text("DIR");
+  app.add_option("--mnist", o.mnist, "MNIST directory (the IDX files; default data/mnist)")->option_text("DIR");
   app.add_option("--out", o.out, "Directory for the images and truth.jsonl")->required()->option_text("DIR");
   app.add_option("--class", o.kind, "Kind of image")->check(CLI::IsMember(classes));
   app.add_option("--count", o.count, "Number of images")->check(CLI::PositiveNumber);
