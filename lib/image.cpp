@@ -168,6 +168,7 @@ enum class Channels { bgr, rgb };
 // One grey plane of a decoded picture. Real transparency is flattened onto the background its
 // strokes stand out from.
 cv::Mat gray_of(const cv::Mat& decoded, Channels order) {
+  if (decoded.empty()) throw Error("cannot decode image (corrupt or truncated)");
   cv::Mat eight;
   if (decoded.depth() == CV_16U)
     decoded.convertTo(eight, CV_8U, 1.0 / 257);
@@ -247,8 +248,12 @@ cv::Mat decode_with_opencv(std::string_view bytes, const ImageHeader& header, in
                      : reduction == 4 ? cv::IMREAD_REDUCED_GRAYSCALE_4
                      : reduction == 2 ? cv::IMREAD_REDUCED_GRAYSCALE_2
                                       : cv::IMREAD_GRAYSCALE;
-    return header.alpha ? gray_of(cv::imdecode(buffer, cv::IMREAD_UNCHANGED), Channels::bgr)
-                        : cv::imdecode(buffer, gray);
+    if (!header.alpha) return cv::imdecode(buffer, gray);
+    // A failed decode is an empty Mat that may keep its 4-channel type: it is an error here, never
+    // an image to split into (no) planes.
+    const cv::Mat decoded = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
+    if (decoded.empty()) throw Error(fmt::format("cannot decode {} image (corrupt or truncated)", header.format));
+    return gray_of(decoded, Channels::bgr);
   } catch (const cv::Exception& e) {
     throw Error(fmt::format("cannot decode {} image: {}", header.format, e.err));
   }

@@ -226,6 +226,33 @@ TEST_SUITE("png") {
     CHECK_FALSE(decode_simple_png(good.substr(0, good.size() - 12)));
   }
 
+  TEST_CASE("a transparent picture whose data is damaged is an error, never a crash") {
+    // A canvas-style RGBA PNG with a flipped byte in its zlib data (CRC made right again), and a
+    // tiny WebP claiming alpha: OpenCV fails on both, and its empty result kept 4 channels, which
+    // once crashed the grey conversion (found by fuzzing).
+    const cv::Mat img = noise(40, 30, 4, 17);
+    const std::string stream = deflated(filtered(img, [](int y) { return y % 5; }));
+    std::size_t failures = 0;
+    for (std::size_t at = 2; at < stream.size(); at += at < 64 ? 1 : 5) {
+      std::string damaged = stream;
+      damaged[at] = static_cast<char>(damaged[at] ^ 0x5A);
+      std::string out = "\x89PNG\r\n\x1a\n";
+      chunk(out, "IHDR", ihdr(img.cols, img.rows, 8, 6));
+      chunk(out, "IDAT", damaged);
+      chunk(out, "IEND", "");
+      CAPTURE(at);
+      try {
+        CHECK(decode_image(out).size() == img.size());
+      } catch (const Error& e) {
+        CHECK(std::string(e.what()).find("cannot decode") != std::string::npos);
+        ++failures;
+      }
+    }
+    CHECK(failures > 0);  // the loop did reach the failed-decode path
+    const std::string webp("RIFF\x89PNGWEBPVP8L\x1e\x02\x01\x3a\x2f\x2f\x00\x50\x1f\x1f\x1f\x1f\x1f\x38\x4c\x1e", 32);
+    CHECK_THROWS_AS(decode_image(webp), Error);
+  }
+
   TEST_CASE("decode_image reads an RGB PNG's grey exactly as libpng does") {
     const cv::Mat img = noise(200, 80, 3, 13);
     const std::string bytes = png_of(img, -1);
