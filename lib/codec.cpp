@@ -69,7 +69,7 @@ struct DeflateStream {
 };
 }  // namespace
 
-std::string gunzip(std::string_view bytes, std::string_view what) {
+std::string gunzip(std::string_view bytes, std::string_view what, std::size_t max_bytes) {
   InflateStream s;
   s.z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
   s.z.avail_in = static_cast<uInt>(bytes.size());
@@ -84,7 +84,10 @@ std::string gunzip(std::string_view bytes, std::string_view what) {
       if (rc == Z_BUF_ERROR) throw Error(fmt::format("{}: truncated gzip stream", what));
       throw Error(fmt::format("{}: corrupt gzip stream ({})", what, s.z.msg != nullptr ? s.z.msg : "zlib error"));
     }
-    out.append(chunk.data(), chunk.size() - s.z.avail_out);
+    const std::size_t n = chunk.size() - s.z.avail_out;
+    if (n > max_bytes - out.size())
+      throw TooLarge(fmt::format("{}: decompresses to more than {} bytes, over the limit", what, max_bytes));
+    out.append(chunk.data(), n);
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #include "dataset.hpp"
 #include "error.hpp"
 #include "files.hpp"
+#include "idx.hpp"
 #include "process.hpp"
 
 #include <fmt/format.h>
@@ -37,7 +38,7 @@ std::optional<std::size_t> which_file(const std::filesystem::path& path) {
 }
 
 std::string decompressed(std::string bytes, std::string_view what) {
-  return is_gzip(bytes) ? gunzip(bytes, what) : std::move(bytes);
+  return is_gzip(bytes) ? gunzip(bytes, what, max_idx_bytes) : std::move(bytes);
 }
 
 std::string missing_message(const Contents& contents, const std::filesystem::path& source) {
@@ -68,7 +69,7 @@ Contents read_directory_source(const std::filesystem::path& dir) {
        it.increment(ec)) {
     if (!it->is_regular_file()) continue;
     if (const auto i = which_file(it->path()); i && contents[*i].empty())
-      contents[*i] = decompressed(read_file(it->path()), it->path().string());
+      contents[*i] = decompressed(read_file(it->path(), max_idx_bytes), it->path().string());
   }
   if (ec) throw Error(fmt::format("{}: {}", dir.string(), ec.message()));
   if (auto message = missing_message(contents, dir); !message.empty()) throw Error(message);
@@ -154,7 +155,7 @@ FetchSummary fetch_dataset(const FetchOptions& options) {
   if (!options.force && all_present(dir)) {
     try {
       Contents present;
-      for (std::size_t i = 0; i < present.size(); ++i) present[i] = read_file(dir / mnist_files[i].name);
+      for (std::size_t i = 0; i < present.size(); ++i) present[i] = read_file(dir / mnist_files[i].name, max_idx_bytes);
       const auto counts = check_contents(present, options.verify, dir.string());
       summary.train = counts.train;
       summary.test = counts.test;

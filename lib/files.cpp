@@ -6,9 +6,12 @@
 #include <fmt/std.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -28,13 +31,48 @@ std::string unique_suffix() {
 
 }  // namespace
 
-std::string read_file(const fs::path& path) {
+namespace {
+// Closes the descriptor however the read ends.
+class Descriptor {
+ public:
+  explicit Descriptor(int fd) : fd_(fd) {}
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
+  ~Descriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+}  // namespace
+
+std::string read_file(const fs::path& path, std::size_t max_bytes) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) throw Error(fmt::format("{}: is a directory, not a file", path.string()));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fmt::format("cannot read {}: {}", path.string(), errno_text()));
-  std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) throw Error(fmt::format("cannot read {}: {}", path.string(), errno_text()));
+  const Descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) throw Error(fmt::format("cannot read {}: {}", path.string(), errno_text()));
+  const auto too_large = [&] {
+    return TooLarge(fmt::format("{}: more than {} bytes, over the limit for this kind of file", path.string(), max_bytes));
+  };
+  struct stat st {};
+  std::string bytes;
+  if (::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode)) {
+    // A regular file says its size: refuse before reading, and read it into one allocation.
+    if (static_cast<std::uint64_t>(st.st_size) > max_bytes) throw too_large();
+    bytes.reserve(static_cast<std::size_t>(st.st_size));
+  }
+  std::array<char, 1 << 16> chunk{};
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), chunk.data(), chunk.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error(fmt::format("cannot read {}: {}", path.string(), errno_text()));
+    if (n == 0) break;
+    // Checked before appending, so a stream without end costs at most the limit.
+    if (static_cast<std::size_t>(n) > max_bytes - bytes.size()) throw too_large();
+    bytes.append(chunk.data(), static_cast<std::size_t>(n));
+  }
   return bytes;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Whole-file I/O that never leaves a partial file behind, and scratch directories that clean up.
 
+#include <cstddef>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -9,8 +10,14 @@ namespace digits {
 
 namespace fs = std::filesystem;
 
-// The whole file as bytes; throws Error naming the path on failure.
-std::string read_file(const fs::path& path);
+// What read_file takes when its caller names no limit: far above any file this project reads
+// from trusted places (tests, its own models and data), still a bound.
+inline constexpr std::size_t default_max_file_bytes = std::size_t{1} << 30;
+
+// The whole file as bytes; throws Error naming the path on failure, TooLarge when it holds more
+// than `max_bytes`. The bound holds for what is not a regular file too (a FIFO, /dev/zero, a
+// character device): those are read only up to it. Callers reading untrusted input pass their own.
+std::string read_file(const fs::path& path, std::size_t max_bytes = default_max_file_bytes);
 
 // Writes to a temporary file beside `path`, flushes it, then renames it over `path`,
 // so readers see the old file or the new one, never half of one.

@@ -61,7 +61,7 @@ std::vector<std::uint32_t> parse_header(std::string_view bytes, std::string_view
 }
 
 std::string maybe_gunzip(std::string_view bytes, std::string_view name) {
-  return is_gzip(bytes) ? gunzip(bytes, name) : std::string(bytes);
+  return is_gzip(bytes) ? gunzip(bytes, name, max_idx_bytes) : std::string(bytes);
 }
 
 }  // namespace
@@ -84,8 +84,12 @@ IdxLabels parse_idx_labels(std::string_view raw, std::string_view name) {
   return labels;
 }
 
-IdxImages read_idx_images(const std::filesystem::path& path) { return parse_idx_images(read_file(path), path.string()); }
-IdxLabels read_idx_labels(const std::filesystem::path& path) { return parse_idx_labels(read_file(path), path.string()); }
+IdxImages read_idx_images(const std::filesystem::path& path) {
+  return parse_idx_images(read_file(path, max_idx_bytes), path.string());
+}
+IdxLabels read_idx_labels(const std::filesystem::path& path) {
+  return parse_idx_labels(read_file(path, max_idx_bytes), path.string());
+}
 
 std::string encode_idx(const IdxImages& images) {
   std::string out;

@@ -41,7 +41,10 @@ std::string read_input(const std::string& path, std::int64_t max_pixels) {
   const auto size = std::filesystem::file_size(path, ec);
   if (!ec && size > limit) throw TooLarge("file is larger than any image within the pixel limit");
   try {
-    return read_file(path);
+    // Bounded for what has no size to check above too: a FIFO, /dev/zero.
+    return read_file(path, limit);
+  } catch (const TooLarge&) {
+    throw TooLarge("file is larger than any image within the pixel limit");
   } catch (const Error& e) {
     throw Error(without_path(e.what(), path));
   }

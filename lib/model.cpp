@@ -137,6 +137,9 @@ std::vector<Shape> Model::shapes() const {
       case Layer::Kind::conv:
         if (l.in_channels != s.channels) throw bad(fmt::format("expects {} channels, gets {}", l.in_channels, s.channels));
         if (l.kernel < 1 || l.out_channels < 1) throw bad("empty kernel");
+        // Padding wider than the kernel only adds borders of zeros; a forged pad of 300,000 once
+        // made a 461-byte file ask inference for gigabytes.
+        if (l.pad > l.kernel) throw bad(fmt::format("padding {} wider than the kernel {}", l.pad, l.kernel));
         s = {l.out_channels, s.height + 2 * l.pad - l.kernel + 1, s.width + 2 * l.pad - l.kernel + 1};
         if (s.height < 1 || s.width < 1) throw bad("kernel larger than its input");
         break;
@@ -152,6 +155,10 @@ std::vector<Shape> Model::shapes() const {
         break;
       default: break;
     }
+    // Inference allocates every layer's output for a batch of crops: bounded before any allocation.
+    if (s.size() > max_activation_values)
+      throw bad(fmt::format("{}x{}x{} outputs per crop, over the limit of {}", s.channels, s.height, s.width,
+                            max_activation_values));
     if (l.weights.size() != weight_count(l) || l.bias.size() != bias_count(l))
       throw bad(fmt::format("holds {}+{} weights, needs {}+{}", l.weights.size(), l.bias.size(), weight_count(l), bias_count(l)));
     out.push_back(s);
@@ -238,7 +245,8 @@ Model decode_model(std::string_view bytes, std::string_view name) {
     l.weights.resize(weight_count(l));
     l.bias.resize(bias_count(l));
     for (auto* v : {&l.weights, &l.bias}) {
-      std::memcpy(v->data(), bytes.data() + at, v->size() * sizeof(float));
+      // An empty vector's data() may be null, and memcpy from or to null is undefined even for 0 bytes.
+      if (!v->empty()) std::memcpy(v->data(), bytes.data() + at, v->size() * sizeof(float));
       at += v->size() * sizeof(float);
       for (const float w : *v)
         if (!std::isfinite(w)) throw fail("a weight is not a finite number");
@@ -256,7 +264,7 @@ Model load_model(const std::filesystem::path& path) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
   if (!ec && size > max_model_bytes) throw Error(fmt::format("{}: too large to be a digits model", path.string()));
-  return decode_model(read_file(path), path.string());
+  return decode_model(read_file(path, max_model_bytes), path.string());
 }
 
 void save_model(const std::filesystem::path& path, const Model& model) { write_file_atomic(path, encode_model(model)); }

@@ -17,6 +17,9 @@ namespace digits {
 
 inline constexpr std::uint32_t model_format_version = 1;
 inline constexpr std::size_t max_model_bytes = 64u << 20;  // far above any model we train
+// Values one layer may output per crop: 20x the largest of the shipped net (16x28x28), so a model
+// file cannot make a batch of inference (32 crops) ask for more than 32 MB a layer.
+inline constexpr std::size_t max_activation_values = std::size_t{1} << 18;
 // A network ends in 10 outputs, the digits, or 11: the 11th is "not one digit" (two touching
 // digits, a digit with part of its neighbour), which segmentation uses to tell where digits part.
 inline constexpr int not_digit_class = 10;

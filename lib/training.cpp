@@ -5,6 +5,7 @@
 #include "dataset.hpp"
 #include "error.hpp"
 #include "files.hpp"
+#include "idx.hpp"
 #include "model.hpp"
 #include "parallel.hpp"
 #include "system.hpp"
@@ -30,7 +31,7 @@ double rounded(double v, double scale = 1e4) { return std::round(v * scale) / sc
 
 json data_checksums(const std::filesystem::path& dir) {
   json sums = json::object();
-  for (const auto& f : mnist_files) sums[std::string(f.name)] = sha256_hex(read_file(dir / f.name));
+  for (const auto& f : mnist_files) sums[std::string(f.name)] = sha256_hex(read_file(dir / f.name, max_idx_bytes));
   return sums;
 }
 

@@ -33,9 +33,17 @@ TEST_SUITE("codec") {
     CHECK(is_gzip(packed));
     CHECK_FALSE(is_gzip(text));
     CHECK(packed.size() < text.size() / 10);
-    CHECK(gunzip(packed, "t") == text);
+    CHECK(gunzip(packed, "t", 1 << 20) == text);
     std::string corrupt = packed;
     corrupt[20] = static_cast<char>(corrupt[20] ^ 0x55);
-    CHECK_THROWS_AS(gunzip(corrupt, "t"), Error);
+    CHECK_THROWS_AS(gunzip(corrupt, "t", 1 << 20), Error);
+  }
+
+  TEST_CASE("gunzip stops at its limit, before the output grows past it") {
+    const std::string bomb = gzip(std::string(8 << 20, '\0'));  // 8 MB of zeros in a few kB
+    CHECK(bomb.size() < 64 << 10);
+    CHECK(gunzip(bomb, "t", 8 << 20).size() == std::size_t{8} << 20);
+    CHECK_THROWS_WITH_AS(gunzip(bomb, "t", (8 << 20) - 1), doctest::Contains("over the limit"), TooLarge);
+    CHECK_THROWS_AS(gunzip(bomb, "t", 1 << 20), TooLarge);
   }
 }

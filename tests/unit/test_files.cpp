@@ -4,6 +4,11 @@
 #include "files.hpp"
 #include "process.hpp"
 
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <future>
+
 using namespace digits;
 
 namespace {
@@ -47,6 +52,23 @@ TEST_SUITE("files") {
     const TempDir tmp;
     CHECK_THROWS_AS(read_file(tmp.path()), Error);
     CHECK_THROWS_AS(read_file(tmp.path() / "missing"), Error);
+  }
+
+  TEST_CASE("a file is read up to its limit, a device or a pipe without end too") {
+    const TempDir tmp;
+    write_file_atomic(tmp.path() / "ten", "0123456789");
+    CHECK(read_file(tmp.path() / "ten", 10) == "0123456789");
+    CHECK_THROWS_WITH_AS(read_file(tmp.path() / "ten", 9), doctest::Contains("over the limit"), TooLarge);
+    // /dev/zero says no size and never ends: the bound alone stops it.
+    CHECK_THROWS_AS(read_file("/dev/zero", 1 << 20), TooLarge);
+    // A FIFO fed more than the limit by a writer that would go on for ever.
+    const auto fifo = tmp.path() / "fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    const auto writer = std::async(std::launch::async, [&] {
+      run_process({"sh", "-c", fmt::format("head -c 3000000 /dev/zero > '{}'", fifo.string())},
+                  {.cwd = {}, .input = {}, .timeout = std::chrono::seconds(10)});
+    });
+    CHECK_THROWS_AS(read_file(fifo, 1 << 20), TooLarge);
   }
 }
 

@@ -86,6 +86,17 @@ TEST_SUITE("model") {
     CHECK_THROWS_AS(short_weights.shapes(), Error);
   }
 
+  TEST_CASE("a model cannot ask inference for unbounded memory") {
+    // A forged file once passed every check with a pad of 307,314: gigabytes per crop.
+    Model padded = test::random_model(1);
+    padded.layers[0].pad = 6;
+    CHECK_THROWS_WITH_AS(padded.shapes(), doctest::Contains("padding 6 wider than the kernel 5"), Error);
+    CHECK_NOTHROW(test::random_model(1, 4, 6, 16, 2).shapes());
+    // 500 channels of 24x24 is over the per-layer bound; 400 is not.
+    CHECK_THROWS_WITH_AS(test::random_model(1, 500).shapes(), doctest::Contains("over the limit"), Error);
+    CHECK_NOTHROW(test::random_model(1, 400).shapes());
+  }
+
   TEST_CASE("probabilities sum to one") {
     const Model m = test::random_model(9);
     const auto p = run(m, test::random_crop(1));
