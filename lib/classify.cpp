@@ -68,7 +68,6 @@ void classify_record(ImageRecord& record, Recogniser& recogniser, const Classify
   for (const auto& d : record.digits) crops.push_back(d.pixels);
   const auto r = read_digits(recogniser, crops);
 
-  std::string text;
   const auto keep = static_cast<std::size_t>(std::clamp(options.alternatives, 1, 10));
   for (std::size_t i = 0; i < record.digits.size(); ++i) {
     const Probabilities& p = r.digits[i];
@@ -80,9 +79,8 @@ void classify_record(ImageRecord& record, Recogniser& recogniser, const Classify
     d.alternatives.clear();
     for (std::size_t k = 0; k < keep; ++k) d.alternatives.push_back({order[k], p[order[k]] * sure});
     d.uncertain = *d.probability < options.min_probability;
-    text += d.uncertain ? '?' : static_cast<char>('0' + *d.digit);
   }
-  record.text = text;
+  record.text = record_text(record.digits);
 }
 
 ImageRecord recognise_bytes(std::string_view bytes, Recogniser& recogniser, const SegmentOptions& segment,

@@ -18,7 +18,8 @@ struct ClassifyOptions {
   double min_probability = 0.0;  // below it a digit is marked uncertain ('?' in the text)
 };
 
-// Adds digit, probability, alternatives and uncertain to every digit of `record`, and its text.
+// Adds digit, probability, alternatives and uncertain to every digit of `record`, and its text
+// (record_text: the lines joined by "\n").
 void classify_record(ImageRecord& record, Recogniser& recogniser, const ClassifyOptions& options);
 
 // Decodes, segments and classifies one image. Throws Error (not naming the input) when it cannot.

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace digits {
 
 OutputFormat parse_output_format(std::string_view name) {
@@ -22,10 +24,17 @@ std::string csv_field(std::string_view value) {
   return quoted + "\"";
 }
 
-std::string format_record(const ImageRecord& r, OutputFormat format) {
+std::string format_record(const ImageRecord& r, OutputFormat format, Pixels pixels) {
   switch (format) {
-    case OutputFormat::json: return to_json_line(r) + "\n";
-    case OutputFormat::text: return r.error ? std::string() : fmt::format("{}\t{}\n", r.image, r.text.value_or(""));
+    case OutputFormat::json: return to_json_line(r, pixels) + "\n";
+    case OutputFormat::text: {
+      if (r.error) return {};
+      // One row per image keeps `cut`, `paste` and `while read` working: the lines the text
+      // separates with "\n" are separated by a space here.
+      std::string digits = r.text.value_or("");
+      std::ranges::replace(digits, '\n', ' ');
+      return fmt::format("{}\t{}\n", r.image, digits);
+    }
     case OutputFormat::csv: {
       if (r.error) return {};
       std::string rows;

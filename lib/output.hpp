@@ -17,8 +17,9 @@ OutputFormat parse_output_format(std::string_view name);
 std::string csv_header();
 
 // Everything one record prints, newline-terminated; empty for an error record in text and CSV
-// (errors go to stderr there, so the columns stay clean).
-std::string format_record(const ImageRecord& record, OutputFormat format);
+// (errors go to stderr there, so the columns stay clean). `pixels` says whether JSON keeps the
+// crops; text is one row per image, `path<TAB>digits` with the text's lines separated by a space.
+std::string format_record(const ImageRecord& record, OutputFormat format, Pixels pixels);
 
 // A CSV field, quoted when it has to be (RFC 4180).
 std::string csv_field(std::string_view value);

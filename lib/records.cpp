@@ -12,6 +12,16 @@ namespace digits {
 
 using json = nlohmann::ordered_json;
 
+std::string record_text(const std::vector<DigitRecord>& digits) {
+  std::string text;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    const DigitRecord& d = digits[i];
+    if (i > 0 && d.line != digits[i - 1].line) text += '\n';
+    text += d.uncertain || !d.digit ? '?' : static_cast<char>('0' + *d.digit);
+  }
+  return text;
+}
+
 double round_probability(double p) { return std::round(p * 1e4) / 1e4; }
 
 json alternatives_json(const std::vector<Alternative>& alternatives, std::size_t most) {
@@ -62,6 +72,9 @@ DigitRecord digit_from_json(const json& j, std::string_view where) {
   DigitRecord d;
   d.box = box_from_json(j.contains("box") ? j["box"] : json(), where);
   d.line = field<int>(j, "line", where);
+  // Reading a digit needs its crop; a classified record printed without one cannot be read again.
+  if (!j.contains("pixels"))
+    throw Error(fmt::format("{}: missing field \"pixels\" (the 28x28 crop; digits-classify keeps it only with --pixels)", where));
   d.pixels = pixels_from_base64(field<std::string>(j, "pixels", where), where);
   if (j.contains("digit")) {
     d.digit = field<int>(j, "digit", where);
@@ -78,7 +91,7 @@ DigitRecord digit_from_json(const json& j, std::string_view where) {
 
 }  // namespace
 
-json to_json(const ImageRecord& r) {
+json to_json(const ImageRecord& r, Pixels pixels) {
   json j{{"image", r.image}};
   if (r.error) {
     j["error"] = *r.error;
@@ -88,8 +101,9 @@ json to_json(const ImageRecord& r) {
   j["height"] = r.height;
   json digits = json::array();
   for (const auto& d : r.digits) {
-    json dj{{"box", box_json(d.box)}, {"line", d.line},
-            {"pixels", base64_encode({reinterpret_cast<const char*>(d.pixels.data()), d.pixels.size()})}};
+    json dj{{"box", box_json(d.box)}, {"line", d.line}};
+    if (pixels == Pixels::keep)
+      dj["pixels"] = base64_encode({reinterpret_cast<const char*>(d.pixels.data()), d.pixels.size()});
     if (d.digit) dj["digit"] = *d.digit;
     if (d.probability) dj["probability"] = round_probability(*d.probability);
     if (!d.alternatives.empty()) dj["alternatives"] = alternatives_json(d.alternatives, d.alternatives.size());
@@ -120,7 +134,9 @@ ImageRecord image_record_from_json(const json& j) {
   return r;
 }
 
-std::string to_json_line(const ImageRecord& record) { return to_json(record).dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string to_json_line(const ImageRecord& record, Pixels pixels) {
+  return to_json(record, pixels).dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 ImageRecord parse_image_record(std::string_view line) {
   json j;

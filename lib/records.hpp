@@ -45,10 +45,20 @@ struct ImageRecord {
   std::string image;
   int width = 0, height = 0;
   std::vector<DigitRecord> digits;
-  std::optional<std::string> text;   // classification: the digits read in order, '?' for uncertain ones
+  std::optional<std::string> text;   // classification: record_text(digits)
   std::optional<std::string> error;  // set instead of the rest when the image could not be processed
   friend bool operator==(const ImageRecord&, const ImageRecord&) = default;
 };
+
+// A classified record's text: its digits in reading order, '?' for an uncertain one, the text
+// lines joined by a single "\n" (none at the end). A new line starts wherever a digit's `line`
+// differs from the one before it, so the lines of the answer are the segmenter's lines.
+std::string record_text(const std::vector<DigitRecord>& digits);
+
+// Whether a record's JSON carries each digit's 28x28 crop: a segment record must (classification
+// reads it); a classified one needs it only to be looked at or classified again, and it is most of
+// the line's bytes.
+enum class Pixels { keep, drop };
 
 // Probabilities are written to 4 decimals: more is noise, and it keeps lines short.
 double round_probability(double p);
@@ -56,11 +66,11 @@ double round_probability(double p);
 // [{"digit":d,"probability":p}, ...] for at most `most` alternatives.
 nlohmann::ordered_json alternatives_json(const std::vector<Alternative>& alternatives, std::size_t most);
 
-nlohmann::ordered_json to_json(const ImageRecord& record);
+nlohmann::ordered_json to_json(const ImageRecord& record, Pixels pixels = Pixels::keep);
 ImageRecord image_record_from_json(const nlohmann::ordered_json& json);  // throws Error naming the bad field
 
-std::string to_json_line(const ImageRecord& record);              // no trailing newline
-ImageRecord parse_image_record(std::string_view line);            // throws Error on bad JSON or fields
+std::string to_json_line(const ImageRecord& record, Pixels pixels = Pixels::keep);  // no trailing newline
+ImageRecord parse_image_record(std::string_view line);  // throws Error on bad JSON or fields (the crops included)
 
 // The server's answer, the seed's shape: {"success":true,"predictions":[...],"text":"..."}.
 // `alternatives` > 0 adds that many alternatives per prediction.

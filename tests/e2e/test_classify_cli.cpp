@@ -11,6 +11,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <sstream>
 
 using namespace digits;
@@ -35,6 +36,34 @@ std::vector<json> generate(const fs::path& dir, const std::string& cls, int coun
                               "--count", std::to_string(count), "--seed", std::to_string(seed)});
   REQUIRE(r.exit_code == 0);
   return json_lines(read_file(dir / "truth.jsonl"));
+}
+
+// A picture of three lines of digits (the generator's "multiline" class makes two to four) and its
+// truth, whose text joins the lines with "\n" as digits-classify does.
+std::pair<std::string, json> three_line_image(const fs::path& dir) {
+  for (const auto& t : generate(dir, "multiline", 6, 3))
+    if (t["lines"].back() == 2) return {(dir / t["image"].get<std::string>()).string(), t};
+  FAIL("no three-line image among the generated ones");
+  return {};
+}
+
+// The text a record's digits make, rebuilt here from their lines, as docs/FORMATS.md states it.
+std::string text_from_digits(const json& record) {
+  std::string text;
+  int line = -1;
+  for (const auto& d : record["digits"]) {
+    if (line >= 0 && d["line"] != line) text += '\n';
+    line = d["line"].get<int>();
+    text += d.contains("uncertain") ? '?' : static_cast<char>('0' + d["digit"].get<int>());
+  }
+  return text;
+}
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::istringstream in(text);
+  for (std::string part; std::getline(in, part, separator);) parts.push_back(part);
+  return parts;
 }
 
 }  // namespace
@@ -78,7 +107,7 @@ TEST_SUITE("classify-cli") {
         CHECK(d["alternatives"].size() == 3);
         CHECK(d["alternatives"][0]["digit"] == d["digit"]);
         CHECK(d["probability"].get<double>() > 0);
-        CHECK(d["pixels"].get<std::string>().size() == 1048);
+        CHECK_FALSE(d.contains("pixels"));  // only with --pixels
       }
     }
     CAPTURE(right);
@@ -185,6 +214,106 @@ TEST_SUITE("classify-cli") {
     CHECK(r == records.size());
     const auto all = test::run_binary("digits-classify", {"--model", shipped_model(), "--min-probability", "1", folder});
     CHECK(all.out.find("\"uncertain\":true") != std::string::npos);
+  }
+
+  TEST_CASE("a three-line image keeps its lines in JSON, text and CSV") {
+    const TempDir tmp;
+    const auto [image, truth] = three_line_image(tmp.path());
+    const std::string expected = truth["text"].get<std::string>();
+    REQUIRE(std::ranges::count(expected, '\n') == 2);
+
+    // JSON: the lines joined by one "\n", none at the end; the line numbers say where they part.
+    const auto r = test::run_binary("digits-classify", {"--model", shipped_model(), image});
+    REQUIRE(r.exit_code == 0);
+    const json record = json::parse(r.out);
+    const std::string text = record["text"].get<std::string>();
+    CHECK(text == expected);
+    CHECK(text == text_from_digits(record));
+    CHECK_FALSE(text.ends_with('\n'));
+    const auto lines = split(text, '\n');
+    REQUIRE(lines.size() == 3);
+    for (const auto& line : lines) CHECK_FALSE(line.empty());
+    CHECK(record["digits"].back()["line"] == 2);
+    // Through a pipe the same, to the byte.
+    const auto segmented = test::run_binary("digits-segment", {image});
+    REQUIRE(segmented.exit_code == 0);
+    CHECK(test::run_binary("digits-classify", {"--model", shipped_model()}, segmented.out).out == r.out);
+
+    // Text: still one row for the image, the lines separated by one space.
+    const auto row = test::run_binary("digits-classify", {"--model", shipped_model(), "--format", "text", image});
+    REQUIRE(row.exit_code == 0);
+    CHECK(row.out == fmt::format("{}\t{} {} {}\n", image, lines[0], lines[1], lines[2]));
+
+    // CSV: a row per digit, its line in the third column, the digits of each line in order.
+    const auto csv = test::run_binary("digits-classify", {"--model", shipped_model(), "--format", "csv", image});
+    REQUIRE(csv.exit_code == 0);
+    const auto rows = split(csv.out, '\n');
+    REQUIRE(rows.size() == record["digits"].size() + 1);
+    CHECK(rows[0] == "file,index,line,digit,probability,x,y,w,h");
+    std::vector<std::string> csv_lines(3);
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+      const auto columns = split(rows[i], ',');
+      REQUIRE(columns.size() == 9);
+      CHECK(columns[0] == image);
+      CHECK(columns[1] == std::to_string(i - 1));
+      const int line = std::stoi(columns[2]);
+      CHECK(line == record["digits"][i - 1]["line"]);
+      REQUIRE(line >= 0);
+      REQUIRE(line < 3);
+      csv_lines[line] += columns[3];
+    }
+    CHECK(csv_lines == lines);
+  }
+
+  TEST_CASE("records leave the crops out unless --pixels, which keeps digits-segment's own") {
+    const TempDir tmp;
+    const auto truth = generate(tmp.path(), "clean", 3, 13);
+    std::vector<std::string> images;
+    for (const auto& t : truth) images.push_back((tmp.path() / t["image"].get<std::string>()).string());
+    const auto segmented = test::run_binary("digits-segment", images);
+    REQUIRE(segmented.exit_code == 0);
+    const auto segments = json_lines(segmented.out);
+
+    std::vector<std::string> args{"--model", shipped_model()};
+    args.insert(args.end(), images.begin(), images.end());
+    const auto plain = test::run_binary("digits-classify", args);
+    REQUIRE(plain.exit_code == 0);
+    CHECK(plain.out.find("\"pixels\"") == std::string::npos);
+    auto with_pixels = args;
+    with_pixels.push_back("--pixels");
+    const auto kept = test::run_binary("digits-classify", with_pixels);
+    REQUIRE(kept.exit_code == 0);
+    const auto records = json_lines(kept.out), plain_records = json_lines(plain.out);
+    REQUIRE(records.size() == segments.size());
+    std::size_t crops = 0;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      REQUIRE(records[i]["digits"].size() == segments[i]["digits"].size());
+      for (std::size_t k = 0; k < records[i]["digits"].size(); ++k, ++crops) {
+        json digit = records[i]["digits"][k];
+        CHECK(digit["pixels"] == segments[i]["digits"][k]["pixels"]);
+        digit.erase("pixels");
+        CHECK(digit == plain_records[i]["digits"][k]);  // nothing else differs
+      }
+    }
+    CHECK(crops >= 3);
+    CHECK(kept.out.size() > plain.out.size() + crops * 1000);
+
+    // The pipe reads the segment records' crops, and prints them only when asked to.
+    const auto piped = test::run_binary("digits-classify", {"--model", shipped_model()}, segmented.out);
+    REQUIRE(piped.exit_code == 0);
+    CHECK(piped.out == plain.out);
+    const auto piped_kept = test::run_binary("digits-classify", {"--model", shipped_model(), "--pixels"}, segmented.out);
+    REQUIRE(piped_kept.exit_code == 0);
+    CHECK(piped_kept.out == kept.out);
+    // Records with their crops can be read again; without them, each is an error that says why.
+    CHECK(test::run_binary("digits-classify", {"--model", shipped_model(), "--pixels"}, kept.out).out == kept.out);
+    const auto again = test::run_binary("digits-classify", {"--model", shipped_model()}, plain.out);
+    CHECK(again.exit_code == 1);
+    CHECK(again.err.find("--pixels") != std::string::npos);
+
+    // Only JSON records carry crops.
+    CHECK(test::run_binary("digits-classify", {"--pixels", "--format", "text", images[0]}).exit_code == 2);
+    CHECK(test::run_binary("digits-classify", {"--pixels", "--idx", mnist("t10k-images-idx3-ubyte")}).exit_code == 2);
   }
 
   TEST_CASE("a failing input gets an error record and the batch goes on to exit 1") {

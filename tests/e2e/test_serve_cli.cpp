@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <regex>
 #include <sstream>
@@ -72,6 +73,22 @@ std::pair<std::string, std::string> generated_image(const fs::path& dir, int see
   return {(dir / truth["image"].get<std::string>()).string(), truth["text"].get<std::string>()};
 }
 
+// A picture of three lines of digits (the generator's "multiline" class makes two to four) and its
+// truth: the lines' digits joined by "\n", as the server answers them.
+std::pair<std::string, std::string> three_line_image(const fs::path& dir) {
+  const auto r = run_process({(test::bin_dir / "digits-gen-images").string(), "--mnist",
+                              (test::source_dir / "data" / "mnist").string(), "--out", dir.string(), "--class", "multiline",
+                              "--count", "6", "--seed", "3"});
+  REQUIRE(r.exit_code == 0);
+  std::istringstream lines(read_file(dir / "truth.jsonl"));
+  for (std::string line; std::getline(lines, line);) {
+    const json truth = json::parse(line);
+    if (truth["lines"].back() == 2) return {(dir / truth["image"].get<std::string>()).string(), truth["text"].get<std::string>()};
+  }
+  FAIL("no three-line image among the generated ones");
+  return {};
+}
+
 int connect_to(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -106,6 +123,32 @@ TEST_SUITE("serve-cli") {
     CHECK(r["text"] == text);
     CHECK(r["predictions"][0]["alternatives"].size() == 3);
     CHECK(s.process->err().find("POST /api/digit_recognize 200") != std::string::npos);
+  }
+
+  TEST_CASE("a three-line image is answered with its lines joined by a newline, as digits-classify prints them") {
+    const TempDir tmp;
+    const auto [image, text] = three_line_image(tmp.path());
+    REQUIRE(std::ranges::count(text, '\n') == 2);
+    const Served s = start_server();
+    const Reply reply = curl({"-F", upload(image), s.url("/api/digit_recognize")});
+    CHECK(reply.status == 200);
+    const json j = json::parse(reply.body);
+    CHECK(j["success"] == true);
+    CHECK(j["text"] == text);
+    // The seed's fields, the lines in each prediction, a newline wherever the line changes.
+    std::string rebuilt;
+    int line = -1;
+    for (const auto& p : j["predictions"]) {
+      for (const char* key : {"digit", "probability", "box", "line"}) CHECK(p.contains(key));
+      if (line >= 0 && p["line"] != line) rebuilt += '\n';
+      line = p["line"].get<int>();
+      rebuilt += static_cast<char>('0' + p["digit"].get<int>());
+    }
+    CHECK(rebuilt == j["text"]);
+    CHECK(line == 2);
+    const auto classified = test::run_binary("digits-classify", {"--model", (test::source_dir / "models" / "digits-cnn.model").string(), image});
+    REQUIRE(classified.exit_code == 0);
+    CHECK(json::parse(classified.out)["text"] == j["text"]);
   }
 
   TEST_CASE("a blank canvas gives no predictions rather than a guess") {

@@ -27,7 +27,7 @@ ImageRecord sample_record(bool classified) {
     }
     r.digits.push_back(d);
   }
-  if (classified) r.text = "12?";
+  if (classified) r.text = record_text(r.digits);
   return r;
 }
 }  // namespace
@@ -57,7 +57,58 @@ TEST_SUITE("records") {
     CHECK(d["alternatives"][1] == json{{"digit", 7}, {"probability", 0.01}});
     CHECK_FALSE(d.contains("uncertain"));
     CHECK(j["digits"][2]["uncertain"] == true);
-    CHECK(j["text"] == "12?");
+    CHECK(j["text"] == "12\n?");
+  }
+
+  TEST_CASE("the text is the digits in reading order, its lines joined by one newline") {
+    const auto digits_on = [](const std::vector<std::pair<int, int>>& line_and_digit) {
+      std::vector<DigitRecord> out;
+      for (const auto& [line, digit] : line_and_digit) {
+        DigitRecord d;
+        d.line = line;
+        d.digit = digit;
+        out.push_back(d);
+      }
+      return out;
+    };
+    CHECK(record_text({}) == "");
+    CHECK(record_text(digits_on({{0, 4}, {0, 2}})) == "42");  // one line: no newline at all
+    // "557", "3035?", "8867548": three lines, the uncertain digit a '?', no newline at the end.
+    auto page = digits_on({{0, 5}, {0, 5}, {0, 7}, {1, 3}, {1, 0}, {1, 3}, {1, 5}, {1, 9},
+                           {2, 8}, {2, 8}, {2, 6}, {2, 7}, {2, 5}, {2, 4}, {2, 8}});
+    page[7].uncertain = true;
+    CHECK(record_text(page) == "557\n3035?\n8867548");
+    // A line that starts with an uncertain digit, and lines numbered with gaps: still one newline each.
+    CHECK(record_text(digits_on({{0, 1}, {2, 2}, {5, 3}})) == "1\n2\n3");
+    auto doubtful = digits_on({{0, 1}, {1, 2}});
+    doubtful[1].uncertain = true;
+    CHECK(record_text(doubtful) == "1\n?");
+    // A digit not yet classified has nothing to show but a '?'.
+    CHECK(record_text(std::vector<DigitRecord>(1)) == "?");
+  }
+
+  TEST_CASE("classified records leave the crops out unless asked to keep them") {
+    const ImageRecord r = sample_record(true);
+    const json kept = json::parse(to_json_line(r, Pixels::keep));
+    const json dropped = json::parse(to_json_line(r, Pixels::drop));
+    CHECK(kept["digits"][0].contains("pixels"));
+    for (const auto& d : dropped["digits"]) {
+      CHECK_FALSE(d.contains("pixels"));
+      CHECK(d.contains("digit"));
+    }
+    // Everything else is the same, field for field.
+    json without = kept;
+    for (auto& d : without["digits"]) d.erase("pixels");
+    CHECK(without == dropped);
+    CHECK(to_json_line(r) == to_json_line(r, Pixels::keep));  // a segment record always has them
+    // A record without crops cannot be classified again, and the error says how to keep them.
+    try {
+      parse_image_record(to_json_line(r, Pixels::drop));
+      FAIL("a record without pixels was accepted");
+    } catch (const Error& e) {
+      CHECK(std::string(e.what()).find("\"pixels\"") != std::string::npos);
+      CHECK(std::string(e.what()).find("--pixels") != std::string::npos);
+    }
   }
 
   TEST_CASE("an image with no digits is a valid record with an empty array") {
@@ -106,7 +157,8 @@ TEST_SUITE("records") {
     CHECK(j["predictions"][0]["box"] == json::array({10, 20, 30, 45}));
     CHECK(j["predictions"][0]["alternatives"].size() == 2);
     CHECK(j["predictions"][2]["uncertain"] == true);
-    CHECK(j["text"] == "12?");
+    CHECK(j["predictions"][2]["line"] == 1);
+    CHECK(j["text"] == "12\n?");  // the same text as the records', lines joined by "\n"
     CHECK_FALSE(server_response(sample_record(true))["predictions"][0].contains("alternatives"));
     CHECK(server_error("no file") == json{{"success", false}, {"error", "no file"}});
   }
