@@ -162,10 +162,11 @@ function showResult(source, data) {
   ui.error.hidden = true;
   ui.status.textContent = predictions.length === 0 ? 'No digits found.'
     : `${predictions.length} digit${predictions.length === 1 ? '' : 's'} found: ${data.text}`;
-  renderText(data.text, predictions);
+  renderText(data.text);
   renderDigitList(predictions);
   ui.json.textContent = formatJson(data);
   setBoxes(source.overlay, predictions);
+  revealResult(source);
 }
 
 function showFailure(source, error) {
@@ -173,38 +174,51 @@ function showFailure(source, error) {
   ui.status.textContent = '';
   ui.error.textContent = `Could not recognise ${source.label}: ${error.message}.`;
   ui.error.hidden = false;
-  renderText('', []);
+  renderText('');
   renderDigitList([]);
   ui.json.textContent = error.answer ? formatJson(error.answer) : '';
   setBoxes(source.overlay, []);
+  revealResult(source);
+}
+
+// In one column (a phone) the result is below both cards, out of sight after an upload: scroll
+// it into view once per new image. Not for the pad (it would pull the pad from under the
+// finger between strokes) nor when the slider asks again (the page would jump under the thumb).
+const oneColumn = window.matchMedia('(max-width: 700px)');
+const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
+function revealResult(source) {
+  if (!source.reveal) return;
+  source.reveal = false;
+  if (!oneColumn.matches) return;
+  const rect = ui.resultCard.getBoundingClientRect();
+  if (rect.top >= 0 && rect.bottom <= window.innerHeight) return;
+  ui.resultCard.scrollIntoView({ block: 'start', behavior: reducedMotion.matches ? 'auto' : 'smooth' });
 }
 
 function clearResult() {
   ui.status.textContent = '';
   ui.error.hidden = true;
   ui.source.textContent = '';
-  renderText('', []);
+  renderText('');
   renderDigitList([]);
   ui.json.textContent = '';
   setBusy(false);
 }
 
 // Shows the server's text character for character (so "?" stays where the server put it),
-// styling the uncertain ones and breaking the line where the digits' text line changes.
-function renderText(text, predictions) {
-  ui.text.replaceChildren();
-  [...text].forEach((character, index) => {
-    const previous = predictions[index - 1];
-    const current = predictions[index];
-    if (previous && current && current.line !== previous.line) ui.text.append(document.createElement('br'));
+// styling the uncertain ones. The server separates the text's lines with "\n", which the
+// element shows as line breaks (white-space: pre-line).
+function renderText(text) {
+  ui.text.replaceChildren(...[...text].map((character) => {
+    if (character === '\n') return document.createTextNode('\n');
     const span = document.createElement('span');
     span.textContent = character;
     if (character === '?') {
       span.className = 'uncertain';
       span.title = 'uncertain digit';
     }
-    ui.text.append(span);
-  });
+    return span;
+  }));
 }
 
 function renderDigitList(predictions) {
@@ -243,7 +257,12 @@ function setBoxes(overlay, predictions) {
     const label = document.createElement('span');
     label.className = 'label';
     // Whole percents keep labels short enough not to cover the neighbours' (the list has decimals).
-    label.textContent = `${prediction.digit}${prediction.uncertain ? '?' : ''} ${percent(prediction.probability, 0)}`;
+    const digit = document.createElement('span');
+    digit.textContent = `${prediction.digit}${prediction.uncertain ? '?' : ''}`;
+    const probability = document.createElement('span');
+    probability.className = 'label-probability';
+    probability.textContent = ` ${percent(prediction.probability, 0)}`;
+    label.append(digit, probability);
     box.append(label);
     return box;
   }));
@@ -278,26 +297,47 @@ function layoutOverlay(overlay) {
     Object.assign(box.style, { left: `${x}px`, top: `${y}px`, width: `${w}px`, height: `${h}px` });
     return { box, x, y, w, h };
   });
-  placeLabels(boxes);
+  placeLabels(boxes, shownWidth, shownHeight);
 }
 
-// Labels go above their box, or below it when above would leave the picture or cover a label
-// already placed (digits close together), so each stays readable.
-function placeLabels(boxes) {
-  const sizes = boxes.map(({ box }) => {
-    const label = box.querySelector('.label');
-    return { width: label.offsetWidth, height: label.offsetHeight };
+// Each label goes where it covers no label already placed and stays on the picture: above or
+// below its box, where it covers no other box if it can, else inside the top of its own box.
+// Where boxes are small and close (a photo of many digits on a phone) a label drops its
+// percentage, and where even the digit alone would cover another label it is hidden: the list
+// under the result still has every digit and its probability.
+function placeLabels(boxes, pictureWidth, pictureHeight) {
+  const GAP = 1;   // px kept between labels, so rounding never makes two touch
+  const labels = boxes.map(({ box }) => {
+    box.classList.remove('label-compact', 'label-hidden', 'label-below');
+    return box.querySelector('.label');
   });
+  const full = labels.map((label) => ({ width: label.offsetWidth, height: label.offsetHeight }));
+  boxes.forEach(({ box }) => box.classList.add('label-compact'));
+  const compact = labels.map((label) => ({ width: label.offsetWidth, height: label.offsetHeight }));
+
+  const hits = (r, others, gap) => others.some((o) => r.left < o.right + gap && o.left < r.right + gap
+    && r.top < o.bottom + gap && o.top < r.bottom + gap);
+  const boxRects = boxes.map(({ x, y, w, h }) => ({ left: x, right: x + w, top: y, bottom: y + h }));
   const placed = [];
-  const overlaps = (a) => placed.some((b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom);
-  boxes.forEach(({ box, x, y, h }, i) => {
-    const { width, height } = sizes[i];
-    const at = (top) => ({ left: x, right: x + width, top, bottom: top + height });
-    const above = at(y - height);
-    const below = at(y + h);
-    const useBelow = above.top < 0 || (overlaps(above) && !overlaps(below));
-    box.classList.toggle('label-below', useBelow);
-    placed.push(useBelow ? below : above);
+  boxes.forEach(({ box, x, y, w, h }, i) => {
+    const candidates = (where) => [[false, full[i]], [true, compact[i]]].flatMap(([isCompact, { width, height }]) => {
+      const left = Math.max(0, Math.min(x, pictureWidth - width));
+      const at = (top, below) => ({ left, right: left + width, top, bottom: top + height, below, isCompact });
+      return where === 'inside' ? [at(y, true)] : [at(y - height, false), at(y + h, true)];
+    });
+    const onPicture = (r) => r.top >= 0 && r.bottom <= pictureHeight;
+    const otherBoxes = boxRects.filter((_, j) => j !== i);
+    const chosen = candidates('outside').find((r) => onPicture(r) && !hits(r, placed, GAP) && !hits(r, otherBoxes, 0))
+      || candidates('outside').find((r) => onPicture(r) && !hits(r, placed, GAP))
+      || candidates('inside').find((r) => onPicture(r) && !hits(r, placed, GAP));
+    box.classList.toggle('label-compact', Boolean(chosen?.isCompact));
+    box.classList.toggle('label-hidden', !chosen);
+    if (!chosen) return;
+    box.classList.toggle('label-below', chosen.below);
+    // The label is positioned inside the box's 2 px border: offsets are from the padding box.
+    const border = box.clientLeft;
+    Object.assign(labels[i].style, { left: `${chosen.left - x - border}px`, top: `${chosen.top - y - border}px` });
+    placed.push(chosen);
   });
 }
 
@@ -318,6 +358,7 @@ function fileSource(file) {
     label: file.name || 'the pasted image',
     overlay: ui.imageOverlay,
     payload: async () => ({ blob: file, name: file.name || 'pasted.png' }),
+    reveal: true,   // the first answer for a new image is brought into view (see revealResult)
   };
 }
 
