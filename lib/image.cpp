@@ -86,6 +86,49 @@ std::optional<ImageHeader> jpeg_header(const Bytes& b) {
   return std::nullopt;
 }
 
+// How many scans a JPEG holds, walking its markers and the entropy-coded data between them;
+// nullopt when the bytes end before the end-of-image marker (a truncated file, which libjpeg
+// would only warn about and fill with grey).
+std::optional<int> jpeg_scan_count(std::string_view bytes) {
+  const Bytes b(bytes);
+  int scans = 0;
+  std::size_t pos = 2;
+  while (b.has(pos, 2)) {
+    if (b.byte(pos) != 0xFF) return std::nullopt;  // not at a marker: damaged
+    const std::uint8_t marker = b.byte(pos + 1);
+    if (marker == 0xFF) {  // fill byte
+      ++pos;
+      continue;
+    }
+    if (marker == 0xD9) return scans;
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
+      pos += 2;
+      continue;
+    }
+    const auto length = b.be(pos + 2, 2);
+    if (!length || *length < 2) return std::nullopt;
+    pos += 2 + std::size_t{*length};
+    if (marker != 0xDA) continue;
+    ++scans;
+    // Entropy-coded data: 0xFF is followed by 0x00 (a stuffed byte) or a restart marker; anything
+    // else is the next marker.
+    for (;;) {
+      if (pos >= bytes.size()) return std::nullopt;
+      const void* found = std::memchr(bytes.data() + pos, 0xFF, bytes.size() - pos);
+      if (found == nullptr) return std::nullopt;
+      pos = static_cast<std::size_t>(static_cast<const char*>(found) - bytes.data());
+      if (!b.has(pos, 2)) return std::nullopt;
+      const std::uint8_t next = b.byte(pos + 1);
+      if (next == 0x00 || (next >= 0xD0 && next <= 0xD7)) {
+        pos += 2;
+        continue;
+      }
+      break;
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<ImageHeader> bmp_header(const Bytes& b) {
   const auto dib = b.le(14, 4);
   if (!dib) return std::nullopt;
@@ -233,6 +276,15 @@ ImageHeader checked_header(std::string_view bytes, std::int64_t max_pixels) {
   if (std::min(header->width, header->height) < min_image_side)
     throw Error(fmt::format("image is {}x{}, too small to hold a digit (at least {}x{} pixels)", header->width,
                             header->height, min_image_side, min_image_side));
+  if (header->format == "jpeg") {
+    // Each scan of a progressive JPEG passes over every block of the picture, however few bytes
+    // it holds: the pixel limit alone does not bound the work.
+    const auto scans = jpeg_scan_count(bytes);
+    if (!scans) throw Error("truncated JPEG (the data ends before its end marker)");
+    if (static_cast<double>(*scans) * static_cast<double>(pixels) > max_jpeg_scan_pixels)
+      throw TooLarge(fmt::format("JPEG has {} scans of {:.1f} MP, more decoding work than accepted ({:.0f} scans of {:.1f} MP)",
+                                 *scans, pixels / 1e6, max_jpeg_scan_pixels / static_cast<double>(pixels), pixels / 1e6));
+  }
   return *header;
 }
 

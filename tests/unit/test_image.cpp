@@ -99,6 +99,30 @@ TEST_SUITE("image") {
     CHECK_THROWS_AS(decode_image(png_claiming(0, 10)), Error);
   }
 
+  TEST_CASE("a JPEG's scans are counted before decoding: too many is refused, truncated is an error") {
+    const cv::Mat img = sample(640, 480);
+    for (const auto& params : std::vector<std::vector<int>>{{}, {cv::IMWRITE_JPEG_PROGRESSIVE, 1},
+                                                             {cv::IMWRITE_JPEG_RST_INTERVAL, 3}}) {
+      const std::string jpeg = encode(img, ".jpg", params);
+      CHECK(decode_image(jpeg).size() == img.size());
+      // Cut anywhere after the header: an error, never a picture half grey.
+      for (const std::size_t keep : {jpeg.size() / 2, jpeg.size() - 2})
+        CHECK_THROWS_WITH_AS(decode_image(jpeg.substr(0, keep)), doctest::Contains("truncated"), Error);
+    }
+    // The last scan repeated until scans x pixels passes the bound: refused without decoding.
+    const std::string progressive = encode(img, ".jpg", {cv::IMWRITE_JPEG_PROGRESSIVE, 1});
+    const std::size_t last_scan = progressive.rfind("\xFF\xDA");
+    REQUIRE(last_scan != std::string::npos);
+    const std::string scan = progressive.substr(last_scan, progressive.size() - 2 - last_scan);
+    const auto repeats = static_cast<std::size_t>(max_jpeg_scan_pixels / (640.0 * 480.0)) + 1;
+    std::string bomb = progressive.substr(0, progressive.size() - 2);
+    for (std::size_t i = 0; i < repeats; ++i) bomb += scan;
+    bomb += "\xFF\xD9";
+    const auto started = std::chrono::steady_clock::now();
+    CHECK_THROWS_WITH_AS(decode_image(bomb), doctest::Contains("scans"), TooLarge);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));  // counted, not decoded
+  }
+
   TEST_CASE("EXIF orientation is applied") {
     const std::string jpeg = encode(sample(60, 20), ".jpg");
     CHECK(decode_image(jpeg).size() == cv::Size(60, 20));
