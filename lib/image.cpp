@@ -171,7 +171,7 @@ std::optional<ImageHeader> tiff_header(const Bytes& b) {
   if (!ifd) return std::nullopt;
   const auto entries = read(*ifd, 2);
   if (!entries) return std::nullopt;
-  std::optional<std::uint32_t> w, h, samples;
+  std::optional<std::uint32_t> w, h, samples, tile_w, tile_h;
   for (std::uint32_t i = 0; i < *entries; ++i) {
     const std::size_t e = *ifd + 2 + std::size_t{i} * 12;
     const auto tag = read(e, 2), type = read(e + 2, 2);
@@ -180,8 +180,12 @@ std::optional<ImageHeader> tiff_header(const Bytes& b) {
     if (*tag == 256) w = value;
     if (*tag == 257) h = value;
     if (*tag == 277) samples = value;
+    if (*tag == 322) tile_w = value;
+    if (*tag == 323) tile_h = value;
   }
-  return sized("tiff", w, h, samples && (*samples == 2 || *samples == 4));
+  auto header = sized("tiff", w, h, samples && (*samples == 2 || *samples == 4));
+  if (header && tile_w && tile_h) header->tile_pixels = std::int64_t{*tile_w} * *tile_h;
+  return header;
 }
 
 std::optional<ImageHeader> pnm_header(std::string_view s) {
@@ -276,6 +280,11 @@ ImageHeader checked_header(std::string_view bytes, std::int64_t max_pixels) {
   if (std::min(header->width, header->height) < min_image_side)
     throw Error(fmt::format("image is {}x{}, too small to hold a digit (at least {}x{} pixels)", header->width,
                             header->height, min_image_side, min_image_side));
+  // A 16x16 TIFF may declare 16384x16384 tiles, which libtiff allocates before reading a byte of
+  // them (1.1 GB for a 261 KB file). No tile needs to be larger than the picture (or 1 MP).
+  if (header->tile_pixels > std::max<std::int64_t>(pixels, std::int64_t{1} << 20))
+    throw TooLarge(fmt::format("TIFF declares tiles of {} pixels for a picture of {}x{} (a tile may not be larger "
+                               "than the picture or 1 MP)", header->tile_pixels, header->width, header->height));
   if (header->format == "jpeg") {
     // Each scan of a progressive JPEG passes over every block of the picture, however few bytes
     // it holds: the pixel limit alone does not bound the work.

@@ -26,6 +26,7 @@ struct ImageHeader {
   int width = 0;       // as stored, before any EXIF rotation (which keeps the pixel count)
   int height = 0;
   bool alpha = false;  // may carry transparency (PNG/WebP), e.g. a drawing from a web canvas
+  std::int64_t tile_pixels = 0;  // TIFF: one tile, which the decoder allocates whole (0: not tiled)
 };
 
 // Reads the format and the stored size from the first bytes; nullopt when the format is not one

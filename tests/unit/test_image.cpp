@@ -123,6 +123,32 @@ TEST_SUITE("image") {
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));  // counted, not decoded
   }
 
+  TEST_CASE("a TIFF's tiles may not be larger than its picture") {
+    const auto tiff = [](std::uint32_t side, std::uint32_t tile) {
+      std::string b("II*\0\x08\0\0\0", 8);
+      const auto le = [&](std::uint32_t v, int n) {
+        for (int i = 0; i < n; ++i) b += static_cast<char>((v >> (8 * i)) & 0xFF);
+      };
+      le(4, 2);  // entries: width, height, tile width, tile length, each a LONG
+      for (const auto [tag, value] : {std::pair{256u, side}, {257u, side}, {322u, tile}, {323u, tile}}) {
+        le(tag, 2), le(4, 2), le(1, 4), le(value, 4);
+      }
+      le(0, 4);
+      return b + std::string(64, '\0');
+    };
+    const auto header = read_image_header(tiff(16, 16384));
+    REQUIRE(header.has_value());
+    CHECK(header->tile_pixels == std::int64_t{16384} * 16384);
+    CHECK_THROWS_WITH_AS(decode_image(tiff(16, 16384)), doctest::Contains("TIFF tiles"), TooLarge);
+    // An ordinary tile larger than a small picture is within the bound: refused later as bad data.
+    try {
+      decode_image(tiff(16, 256));
+      FAIL("decoded a TIFF without pixel data");
+    } catch (const Error& e) {
+      CHECK(std::string(e.what()).find("TIFF tiles") == std::string::npos);
+    }
+  }
+
   TEST_CASE("EXIF orientation is applied") {
     const std::string jpeg = encode(sample(60, 20), ".jpg");
     CHECK(decode_image(jpeg).size() == cv::Size(60, 20));
