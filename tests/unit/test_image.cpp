@@ -139,13 +139,13 @@ TEST_SUITE("image") {
     const auto header = read_image_header(tiff(16, 16384));
     REQUIRE(header.has_value());
     CHECK(header->tile_pixels == std::int64_t{16384} * 16384);
-    CHECK_THROWS_WITH_AS(decode_image(tiff(16, 16384)), doctest::Contains("TIFF tiles"), TooLarge);
+    CHECK_THROWS_WITH_AS(decode_image(tiff(16, 16384)), doctest::Contains("TIFF declares tiles"), TooLarge);
     // An ordinary tile larger than a small picture is within the bound: refused later as bad data.
     try {
       decode_image(tiff(16, 256));
       FAIL("decoded a TIFF without pixel data");
     } catch (const Error& e) {
-      CHECK(std::string(e.what()).find("TIFF tiles") == std::string::npos);
+      CHECK(std::string(e.what()).find("tiles") == std::string::npos);
     }
   }
 
