@@ -459,20 +459,22 @@ nlohmann::ordered_json make_image(const Options& o, const digits::Split& test, i
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Compose test images from MNIST test digits, with truth.jsonl (text, boxes, lines per image).",
+  CLI::App app{"Compose pictures of handwritten digits (MNIST test digits) of one kind, with their truth in "
+               "DIR/truth.jsonl (text, boxes, lines per picture). The same options give the same pictures.",
                "digits-gen-images"};
   digits::cli::setup(app);
   Options o;
   app.add_option("--mnist", o.mnist, "MNIST directory (the IDX files; default data/mnist)")->option_text("DIR");
   app.add_option("--out", o.out, "Directory for the images and truth.jsonl")->required()->option_text("DIR");
-  app.add_option("--class", o.kind, "Kind of image")->check(CLI::IsMember(classes));
-  app.add_option("--count", o.count, "Number of images")->check(CLI::PositiveNumber);
-  app.add_option("--seed", o.seed, "Random seed");
-  app.add_option("--width", o.width, "Fixed picture width (with --height)")->check(CLI::PositiveNumber);
-  app.add_option("--height", o.height, "Fixed picture height (with --width)")->check(CLI::PositiveNumber);
+  app.add_option("--class", o.kind, "Kind of picture (default clean; --list-classes lists them)")
+      ->check(CLI::IsMember(classes))->option_text("KIND");
+  app.add_option("--count", o.count, "Number of pictures (default 10)")->check(CLI::PositiveNumber)->option_text("N");
+  app.add_option("--seed", o.seed, "Random seed (default 1)")->option_text("S");
+  app.add_option("--width", o.width, "Fixed picture width (with --height)")->check(CLI::PositiveNumber)->option_text("W");
+  app.add_option("--height", o.height, "Fixed picture height (with --width)")->check(CLI::PositiveNumber)->option_text("H");
   app.add_option("--frame", o.frame, "Put the writing, at its usual size, somewhere in a W x H picture")
       ->expected(2)->check(CLI::PositiveNumber)->option_text("W H");
-  app.add_option("--digits", o.digits, "Digits per line (default random)")->check(CLI::PositiveNumber);
+  app.add_option("--digits", o.digits, "Digits per line (default random)")->check(CLI::PositiveNumber)->option_text("N");
   // bench-segment measures every kind there is; it asks here rather than keep its own list.
   app.add_flag_callback(
       "--list-classes",

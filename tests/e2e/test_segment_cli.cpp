@@ -125,6 +125,7 @@ TEST_SUITE("segment-cli") {
   TEST_CASE("a photo in dim light (faint ink and strong sensor noise) is segmented") {
     CHECK(share_right("dim", 60) >= 0.75);
   }
+  TEST_CASE("drawings from the page's pad are segmented") { CHECK(share_right("pad", 60) >= 0.95); }  // 60/60
 
   TEST_CASE("dark writing in a large photo with light falling across it is read as dark on light") {
     // A 12 MP phone photo where one line of writing fills a small part of the frame: the patches of
@@ -143,7 +144,7 @@ TEST_SUITE("segment-cli") {
     REQUIRE(r.exit_code == 0);
     // A new class must get a floor here too.
     CHECK(lines_of(r.out) == std::vector<std::string>{"clean", "touching", "photo", "multiline", "ruled", "grid",
-                                                      "inverted", "canvas", "desk", "pen", "dim"});
+                                                      "inverted", "canvas", "desk", "pen", "dim", "pad"});
   }
 
   TEST_CASE("bad inputs give error records and the batch goes on") {

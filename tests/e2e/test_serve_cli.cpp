@@ -205,6 +205,11 @@ TEST_SUITE("serve-cli") {
     CHECK(page.status == 200);
     CHECK(page.body.find("<canvas") != std::string::npos);
     CHECK(curl({s.url("/app.js")}).status == 200);
+    // Browsers ask for /favicon.ico on every page: a small icon (web/favicon.ico), not a 404.
+    const Reply icon = curl({"-D", "-", s.url("/favicon.ico")});
+    CHECK(icon.status == 200);
+    CHECK(icon.body.find("Content-Type: image/x-icon\r\n") != std::string::npos);
+    CHECK(icon.body.find(std::string("\r\n\r\n\0\0\1\0", 8)) != std::string::npos);   // headers, then an ICO
     const json model = json::parse(curl({s.url("/api/model")}).body);
     CHECK(model["test_accuracy"].get<double>() >= 0.994);
     CHECK(model["parameters"].get<int>() > 0);
