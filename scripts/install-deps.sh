@@ -27,6 +27,7 @@ test=(
   doctest-dev                                          # unit and end-to-end tests
   chromium chromium-driver python3-selenium            # browser test of the page (tests/browser)
   curl                                                 # the server's end-to-end tests
+  jq                                                   # the README's and man pages' examples (tests/e2e/test_examples.cpp)
   wrk                                                  # load benchmark (bench/serve-load.sh)
 )
 
