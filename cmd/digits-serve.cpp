@@ -32,6 +32,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 64u))->option_text("N");
   app.add_option("--max-upload-mb", max_upload_mb, "Largest accepted upload in MB (default: 10)")
       ->check(CLI::Range(1u, 1024u))->option_text("MB");
+  app.add_option("--header-timeout", server.header_timeout_seconds,
+                 "Seconds a request's headers may take from the connection or the previous answer (default: 10)")
+      ->check(CLI::Range(1u, 3600u))->option_text("S");
+  app.add_option("--upload-timeout", server.upload_timeout_seconds,
+                 "Seconds an upload's body may take after its headers; later is answered 408 (default: 60)")
+      ->check(CLI::Range(1u, 3600u))->option_text("S");
   app.add_option("--min-probability", min_probability,
                  "Default for the min_probability query: digits below it are marked uncertain (default: 0)")
       ->check(CLI::Range(0.0, 1.0))->option_text("P");

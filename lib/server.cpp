@@ -9,11 +9,17 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdarg>
 #include <cstring>
+#include <mutex>
 #include <thread>
+#include <unordered_map>
 
 namespace digits {
 
@@ -27,11 +33,32 @@ struct Server::Impl {
   std::atomic<std::size_t> buffered{0};
   std::size_t buffered_limit = 0;
   std::string startup_message;  // what libmicrohttpd said while starting, for our one error line
+
+  // Every open connection's socket and the time by which it must have moved on: its headers
+  // complete, or its body read. A watchdog shuts down the sockets that miss theirs, since
+  // libmicrohttpd's own timeout is an idle timer that any byte resets.
+  struct Watched {
+    int fd = -1;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  std::mutex watched_mutex;
+  std::unordered_map<MHD_Connection*, Watched> watched;
+  std::mutex stop_mutex;
+  std::condition_variable stop_signal;
+  bool stopping = false;
+  std::thread watchdog;
+
+  void set_deadline(MHD_Connection* c, std::chrono::steady_clock::time_point deadline) {
+    const std::lock_guard lock(watched_mutex);
+    if (const auto it = watched.find(c); it != watched.end()) it->second.deadline = deadline;
+  }
 };
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+Clock::duration seconds(unsigned n) { return std::chrono::seconds(n); }
 
 // One request's state between libmicrohttpd's calls (headers, body pieces, end of body).
 struct RequestState {
@@ -42,6 +69,9 @@ struct RequestState {
   std::size_t received = 0;
   bool body_unread = false;  // answered before reading the body (chunked, or over the limit)
   bool responded = false;
+  // Refused while its body was arriving (the upload cap, a malformed form): libmicrohttpd can
+  // only answer once the body is in, so the rest of it is read and dropped, then this is sent.
+  std::optional<HttpResponse> refusal;
   ~RequestState() {
     if (post != nullptr) MHD_destroy_post_processor(post);
     server->buffered -= received;
@@ -92,7 +122,24 @@ bool is_chunked(MHD_Connection* c) {
   return te.find("chunked") != std::string::npos;
 }
 
-MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char* method, const char* /*version*/,
+// How many times a header appears (libmicrohttpd keeps them all; lookups see only the first).
+std::size_t header_count(MHD_Connection* c, const char* name) {
+  struct Count {
+    const char* name;
+    std::size_t n = 0;
+  } count{name};
+  MHD_get_connection_values(
+      c, MHD_HEADER_KIND,
+      [](void* cls, MHD_ValueKind, const char* key, const char*) {
+        auto* counting = static_cast<Count*>(cls);
+        if (strcasecmp(key, counting->name) == 0) ++counting->n;
+        return MHD_YES;
+      },
+      &count);
+  return count.n;
+}
+
+MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char* method, const char* version,
                       const char* upload_data, size_t* upload_size, void** request_cls) {
   auto* server = static_cast<Server::Impl*>(cls);
   auto* state = static_cast<RequestState*>(*request_cls);
@@ -106,6 +153,20 @@ MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char*
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_query, &fresh->request);
     state = fresh.release();  // owned by libmicrohttpd until on_completed
     *request_cls = state;
+    // The body has its own deadline from now; a silent client is closed by the idle timeout
+    // first, a trickling one is answered 408 below (the watchdog's is a last resort).
+    server->set_deadline(c, state->started + seconds(server->options.upload_timeout_seconds + 5));
+
+    // Ambiguous framing is refused rather than guessed: two lengths may be read differently by a
+    // proxy in front of us (request smuggling), and HTTP/1.1 requires Host.
+    if (header_count(c, MHD_HTTP_HEADER_CONTENT_LENGTH) > 1) {
+      state->body_unread = true;
+      return send(c, *state, error_response(400, "more than one Content-Length header"));
+    }
+    if (std::strcmp(version, MHD_HTTP_VERSION_1_1) == 0 && header_count(c, MHD_HTTP_HEADER_HOST) != 1) {
+      state->body_unread = true;
+      return send(c, *state, error_response(400, "an HTTP/1.1 request needs exactly one Host header"));
+    }
 
     const std::string length = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (is_chunked(c)) {
@@ -125,8 +186,20 @@ MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char*
       state->post = MHD_create_post_processor(c, 64 * 1024, on_post_field, state);
     return MHD_YES;
   }
+  if (*upload_size > 0 && Clock::now() - state->started > seconds(server->options.upload_timeout_seconds)) {
+    // No answer can be queued in the middle of a body, and waiting for the rest of a trickle is
+    // what the deadline is there to stop: the connection is closed.
+    server->options.log(fmt::format("{} {}: body not in after {} s, connection closed", state->request.method,
+                                    state->request.path, server->options.upload_timeout_seconds));
+    return MHD_NO;
+  }
   if (state->responded) {
-    *upload_size = 0;  // discard whatever follows an early answer
+    *upload_size = 0;  // drop whatever follows an early answer
+    return MHD_YES;
+  }
+  if (state->refusal) {
+    if (*upload_size == 0) return send(c, *state, *state->refusal);  // the body is in: answer now
+    *upload_size = 0;
     return MHD_YES;
   }
   if (*upload_size > 0) {
@@ -135,18 +208,20 @@ MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char*
     if (state->received + n > server->options.max_upload_bytes ||
         server->buffered.fetch_add(n) + n > server->buffered_limit) {
       server->buffered -= n;
-      state->body_unread = true;
-      return send(c, *state, error_response(413, "upload over the limit, or the server is holding too many uploads"));
+      state->refusal = error_response(413, "upload over the limit, or the server is holding too many uploads");
+      return MHD_YES;
     }
     state->received += n;
     if (state->post != nullptr) {
       if (MHD_post_process(state->post, upload_data, n) != MHD_YES)
-        return send(c, *state, error_response(400, "malformed multipart body"));
+        state->refusal = error_response(400, "malformed multipart body");
     } else {
       state->request.body.append(upload_data, n);
     }
     return MHD_YES;
   }
+  // Answering: the watchdog must not cut the connection under a request being read.
+  server->set_deadline(c, Clock::time_point::max());
   HttpResponse response;
   try {
     response = server->service.handle(state->request);
@@ -157,9 +232,57 @@ MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char*
   return send(c, *state, response);
 }
 
-void on_completed(void*, MHD_Connection*, void** request_cls, MHD_RequestTerminationCode) {
+void on_completed(void* cls, MHD_Connection* c, void** request_cls, MHD_RequestTerminationCode) {
   std::unique_ptr<RequestState> done(static_cast<RequestState*>(*request_cls));
   *request_cls = nullptr;
+  // A kept-alive connection now waits for its next request's headers, on a fresh deadline.
+  auto* server = static_cast<Server::Impl*>(cls);
+  server->set_deadline(c, Clock::now() + seconds(server->options.header_timeout_seconds));
+}
+
+void on_connection(void* cls, MHD_Connection* c, void**, MHD_ConnectionNotificationCode code) {
+  auto* server = static_cast<Server::Impl*>(cls);
+  const std::lock_guard lock(server->watched_mutex);
+  if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+    // libmicrohttpd tells us before it closes the socket, so the watchdog (holding this mutex)
+    // never shuts down a descriptor number already reused by another connection.
+    server->watched.erase(c);
+    return;
+  }
+  const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+  if (info == nullptr) return;
+  server->watched[c] = {info->connect_fd, Clock::now() + seconds(server->options.header_timeout_seconds)};
+}
+
+// Shuts down the sockets past their deadline, a few times a second, until the server stops.
+void watch_deadlines(Server::Impl& server) {
+  std::unique_lock stop_lock(server.stop_mutex);
+  while (!server.stop_signal.wait_for(stop_lock, std::chrono::milliseconds(250), [&] { return server.stopping; })) {
+    const auto now = Clock::now();
+    std::size_t closed = 0;
+    {
+      const std::lock_guard lock(server.watched_mutex);
+      for (auto& [connection, w] : server.watched) {
+        if (now < w.deadline) continue;
+        // libmicrohttpd sees the end of the stream and closes the connection itself.
+        ::shutdown(w.fd, SHUT_RDWR);
+        w.deadline = Clock::time_point::max();
+        ++closed;
+      }
+    }
+    if (closed > 0)
+      server.options.log(fmt::format("closed {} connection(s) whose request did not arrive in time", closed));
+  }
+}
+
+// Room for every connection the server may hold, within what the system allows this process.
+void allow_descriptors(std::size_t connections) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = static_cast<rlim_t>(connections) + 64;
+  if (limit.rlim_cur >= wanted) return;
+  limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+  ::setrlimit(RLIMIT_NOFILE, &limit);
 }
 
 void on_mhd_log(void* cls, const char* format, va_list args) {
@@ -200,6 +323,7 @@ Server::Server(Service& service, ServerOptions options) : impl_(std::make_unique
   bool ipv6 = false;
   sockaddr_storage address = resolve(o.host, o.port, ipv6);
   const unsigned threads = worker_count(o.threads);
+  allow_descriptors(o.max_connections);
   unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
   if (ipv6) flags |= MHD_USE_IPv6;
   impl_->daemon = MHD_start_daemon(
@@ -211,14 +335,22 @@ Server::Server(Service& service, ServerOptions options) : impl_(std::make_unique
       MHD_OPTION_PER_IP_CONNECTION_LIMIT, o.max_connections_per_ip,
       MHD_OPTION_CONNECTION_TIMEOUT, o.idle_timeout_seconds,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, o.connection_memory_bytes,
-      MHD_OPTION_NOTIFY_COMPLETED, &on_completed, nullptr,
+      MHD_OPTION_NOTIFY_COMPLETED, &on_completed, impl_.get(),
+      MHD_OPTION_NOTIFY_CONNECTION, &on_connection, impl_.get(),
       MHD_OPTION_END);
   if (impl_->daemon == nullptr)
     throw Error(fmt::format("cannot listen on {}:{}: {}", o.host, o.port,
                             impl_->startup_message.empty() ? "in use, or not an address of this machine" : impl_->startup_message));
+  impl_->watchdog = std::thread(watch_deadlines, std::ref(*impl_));
 }
 
 Server::~Server() {
+  {
+    const std::lock_guard lock(impl_->stop_mutex);
+    impl_->stopping = true;
+  }
+  impl_->stop_signal.notify_all();
+  if (impl_->watchdog.joinable()) impl_->watchdog.join();
   if (impl_->daemon != nullptr) MHD_stop_daemon(impl_->daemon);
 }
 

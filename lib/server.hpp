@@ -18,9 +18,17 @@ struct ServerOptions {
   int port = 5000;                              // 0: any free port (see Server::port)
   unsigned threads = 0;                         // event loops; 0: all cores
   std::size_t max_upload_bytes = 10u << 20;
-  unsigned max_connections = 512;
-  unsigned max_connections_per_ip = 128;
+  // One address can hold a few dozen connections, so that several addresses trickling bytes
+  // (slowloris) still leave most of the slots to everyone else.
+  unsigned max_connections = 1024;
+  unsigned max_connections_per_ip = 32;
   unsigned idle_timeout_seconds = 10;           // a connection silent this long is closed
+  // Deadlines a trickle of bytes cannot push back, unlike the idle timeout: a request's headers
+  // must be complete this long after the connection opened (or the previous answer was sent),
+  // and its body this long after the headers (60 s: 10 MB at 1.4 Mbit/s). Past the first the
+  // connection is closed; past the second the answer is 408.
+  unsigned header_timeout_seconds = 10;
+  unsigned upload_timeout_seconds = 60;
   std::size_t connection_memory_bytes = 64u << 10;  // per connection: request line and headers must fit
   std::function<void(const std::string&)> log = [](const std::string&) {};  // one line per request
 };

@@ -89,8 +89,14 @@ std::pair<std::string, std::string> three_line_image(const fs::path& dir) {
   return {};
 }
 
-int connect_to(int port) {
+// A connection to the server from `source`: any 127.x.y.z is this machine, and the server counts
+// each as another client address.
+int connect_to(int port, const char* source = "127.0.0.1") {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  REQUIRE(::inet_pton(AF_INET, source, &from.sin_addr) == 1);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) == 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));
@@ -248,7 +254,8 @@ TEST_SUITE("serve-cli") {
     const Served s = start_server({"--threads", "2"});
     std::vector<int> slow;
     for (int i = 0; i < 40; ++i) {
-      const int fd = connect_to(s.port);
+      // From another address than curl's: one address may hold only 32 connections.
+      const int fd = connect_to(s.port, "127.0.0.2");
       const std::string start = "POST /api/digit_recognize HTTP/1.1\r\nHost: x\r\nX-Slow: ";
       REQUIRE(::send(fd, start.data(), start.size(), MSG_NOSIGNAL) > 0);
       slow.push_back(fd);
@@ -269,6 +276,60 @@ TEST_SUITE("serve-cli") {
     ::close(fd);
     for (const int f : slow) ::close(f);
     CHECK(curl({s.url("/healthz")}).status == 200);
+  }
+
+  TEST_CASE("a trickle cannot hold a connection past its deadline; refusals in the body reach the client") {
+    const Served s = start_server({"--header-timeout", "2", "--upload-timeout", "3"});
+    // Seconds until the server closes a connection that sends `start`, then a byte every 200 ms.
+    const auto held_for = [&](const std::string& start, const char* source) {
+      const int fd = connect_to(s.port, source);
+      const timeval wait{0, 200'000};
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+      const auto begin = std::chrono::steady_clock::now();
+      const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count(); };
+      ::send(fd, start.data(), start.size(), MSG_NOSIGNAL);
+      std::array<char, 512> buffer{};
+      while (elapsed() < 10) {
+        if (::send(fd, "a", 1, MSG_NOSIGNAL) < 0) break;
+        if (::recv(fd, buffer.data(), buffer.size(), 0) == 0) break;  // closed (a timeout is -1)
+      }
+      ::close(fd);
+      return elapsed();
+    };
+    const double headers = held_for("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ", "127.0.0.2");
+    CHECK(headers > 1.5);
+    CHECK(headers < 4);
+    const double body = held_for("POST /api/digit_recognize HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+                                 "Content-Length: 100000\r\n\r\n", "127.0.0.3");
+    CHECK(body > 2.5);
+    CHECK(body < 5);
+    CHECK(curl({s.url("/healthz")}).status == 200);
+
+    // Refused once the body is arriving: the answer still comes, as JSON, after the body.
+    const auto raw = [&](const std::string& request) {
+      const int fd = connect_to(s.port);
+      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+      std::string reply;
+      std::array<char, 4096> buffer{};
+      for (ssize_t n; (n = ::recv(fd, buffer.data(), buffer.size(), 0)) > 0;) reply.append(buffer.data(), n);
+      ::close(fd);
+      return reply;
+    };
+    const std::string form = "--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\n" +
+                             std::string(1000, 'p') + "\r\n--YY--" + std::string(5000, 'z');
+    const std::string malformed = raw(fmt::format("POST /api/digit_recognize HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                                  "Content-Type: multipart/form-data; boundary=XX\r\n"
+                                                  "Content-Length: {}\r\n\r\n{}", form.size(), form));
+    CHECK(malformed.starts_with("HTTP/1.1 400 "));
+    CHECK(malformed.find("\"success\":false") != std::string::npos);
+    // Framing that two readers could take differently is refused.
+    const std::string two_lengths = raw("POST /api/digit_recognize HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                                        "Content-Length: 50\r\n\r\nhello");
+    CHECK(two_lengths.starts_with("HTTP/1.1 400 "));
+    CHECK(two_lengths.find("Content-Length") != std::string::npos);
+    const std::string no_host = raw("GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n");
+    CHECK(no_host.starts_with("HTTP/1.1 400 "));
+    CHECK(no_host.find("Host") != std::string::npos);
   }
 
   TEST_CASE("a busy port or a bad model is one error line and exit 1") {
