@@ -19,6 +19,7 @@ With the shipped model the recognised text must also equal the truth; with anoth
 (a small one trained for a smoke run) only what the page shows is checked against the server.
 """
 
+import atexit
 import base64
 import json
 import os
@@ -36,7 +37,6 @@ from pathlib import Path
 
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
@@ -117,6 +117,10 @@ def hard_stop(reason):
     shutil.rmtree(scratch, ignore_errors=True)
     os._exit(1)
 
+
+# Also when setUpModule fails, which skips tearDownModule.
+atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+atexit.register(kill_children)
 
 # Last resort, from another thread: ends the run even if the main thread is stuck in a call.
 watchdog = threading.Timer(HARD_TIMEOUT_S, hard_stop, [f"hard timeout after {HARD_TIMEOUT_S} s"])
@@ -208,6 +212,10 @@ def generate(image_class, seed=GENERATOR_SEED):
 
 
 def setUpModule():
+    # Checked here: given a missing driver, selenium would go looking for one on the network.
+    for program, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
+        if not os.access(program, os.X_OK):
+            raise AssertionError(f"{program} is missing: install {package} (scripts/install-deps.sh test)")
     watchdog.start()
     RemoteConnection.set_timeout(COMMAND_TIMEOUT_S)   # a driver that stops answering fails the call
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
