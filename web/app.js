@@ -319,7 +319,7 @@ function placeLabels(boxes, pictureWidth, pictureHeight) {
     && r.top < o.bottom + gap && o.top < r.bottom + gap);
   const boxRects = boxes.map(({ x, y, w, h }) => ({ left: x, right: x + w, top: y, bottom: y + h }));
   const placed = [];
-  boxes.forEach(({ box, x, y, w, h }, i) => {
+  boxes.forEach(({ box, x, y, h }, i) => {
     const candidates = (where) => [[false, full[i]], [true, compact[i]]].flatMap(([isCompact, { width, height }]) => {
       const left = Math.max(0, Math.min(x, pictureWidth - width));
       const at = (top, below) => ({ left, right: left + width, top, bottom: top + height, below, isCompact });
