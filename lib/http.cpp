@@ -7,6 +7,7 @@
 #include <opencv2/core.hpp>
 
 #include <charconv>
+#include <cmath>
 
 namespace digits {
 
@@ -56,7 +57,8 @@ std::optional<double> number_parameter(const HttpRequest& r, const std::string& 
   if (it == r.query.end()) return std::nullopt;
   double value = 0;
   const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), value);
-  if (ec != std::errc() || end != it->second.data() + it->second.size())
+  // from_chars takes "nan" and "inf"; neither is a count or a probability.
+  if (ec != std::errc() || end != it->second.data() + it->second.size() || !std::isfinite(value))
     throw UsageError(fmt::format("query parameter {}={} is not a number", name, it->second));
   return value;
 }

@@ -24,6 +24,21 @@ std::string csv_field(std::string_view value) {
   return quoted + "\"";
 }
 
+std::string text_field(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (const char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\\') out += "\\\\";
+    else if (c == '\t') out += "\\t";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (u < 0x20 || u == 0x7F) out += fmt::format("\\x{:02x}", u);
+    else out += c;
+  }
+  return out;
+}
+
 std::string format_record(const ImageRecord& r, OutputFormat format, Pixels pixels) {
   switch (format) {
     case OutputFormat::json: return to_json_line(r, pixels) + "\n";
@@ -33,7 +48,7 @@ std::string format_record(const ImageRecord& r, OutputFormat format, Pixels pixe
       // separates with "\n" are separated by a space here.
       std::string digits = r.text.value_or("");
       std::ranges::replace(digits, '\n', ' ');
-      return fmt::format("{}\t{}\n", r.image, digits);
+      return fmt::format("{}\t{}\n", text_field(r.image), digits);
     }
     case OutputFormat::csv: {
       if (r.error) return {};

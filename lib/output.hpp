@@ -21,6 +21,10 @@ std::string csv_header();
 // crops; text is one row per image, `path<TAB>digits` with the text's lines separated by a space.
 std::string format_record(const ImageRecord& record, OutputFormat format, Pixels pixels);
 
+// The path column of the text format: backslash, tab, newline, carriage return and other control
+// characters written as C escapes (\\, \t, \n, \r, \xHH), so every image stays one row.
+std::string text_field(std::string_view value);
+
 // A CSV field, quoted when it has to be (RFC 4180).
 std::string csv_field(std::string_view value);
 

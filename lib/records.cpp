@@ -7,6 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <type_traits>
 
 namespace digits {
 
@@ -40,10 +44,25 @@ template <typename T>
 T field(const json& object, const char* key, std::string_view where) {
   const auto it = object.find(key);
   if (it == object.end()) throw Error(fmt::format("{}: missing field \"{}\"", where, key));
-  try {
-    return it->get<T>();
-  } catch (const json::exception&) {
-    throw Error(fmt::format("{}: field \"{}\" has the wrong type ({})", where, key, it->type_name()));
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    // nlohmann converts any number to an int with a plain cast: 1e300 would be undefined
+    // behaviour, 2.5 silently 2. Only a whole number that fits is taken.
+    std::optional<T> value;
+    if (it->is_number_unsigned()) {
+      if (const auto u = it->template get<std::uint64_t>(); u <= static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
+        value = static_cast<T>(u);
+    } else if (it->is_number_integer()) {
+      const auto i = it->template get<std::int64_t>();
+      if (i >= std::numeric_limits<T>::min() && i <= std::numeric_limits<T>::max()) value = static_cast<T>(i);
+    }
+    if (!value) throw Error(fmt::format("{}: field \"{}\" must be a whole number in range, not {}", where, key, it->dump()));
+    return *value;
+  } else {
+    try {
+      return it->template get<T>();
+    } catch (const json::exception&) {
+      throw Error(fmt::format("{}: field \"{}\" has the wrong type ({})", where, key, it->type_name()));
+    }
   }
 }
 
@@ -142,7 +161,8 @@ ImageRecord parse_image_record(std::string_view line) {
   json j;
   try {
     j = json::parse(line);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // A syntax error, or a number past what a double holds (1e600): either way one bad record.
     throw Error(fmt::format("not a JSON record: {}", e.what()));
   }
   return image_record_from_json(j);

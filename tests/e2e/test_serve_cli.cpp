@@ -199,6 +199,10 @@ TEST_SUITE("serve-cli") {
     expect(curl({s.url("/no/such/thing")}), 404, "no such path");
     expect(curl({s.url("/api/digit_recognize?alternatives=lots"), "-F", upload(tmp.path() / "notes.txt")}), 400,
            "not a number");
+    // from_chars reads these as numbers; they are not counts.
+    for (const char* query : {"alternatives=nan", "alternatives=inf", "min_probability=-nan"})
+      expect(curl({s.url(fmt::format("/api/digit_recognize?{}", query)), "-F", upload(tmp.path() / "notes.txt")}), 400,
+             "not a number");
     // Still healthy after all of it.
     const Reply health = curl({s.url("/healthz")});
     CHECK(health.status == 200);

@@ -56,6 +56,10 @@ TEST_SUITE("output") {
     none.digits.clear();
     none.text = record_text(none.digits);
     CHECK(format_record(none, OutputFormat::text, Pixels::drop) == "scans/page 1.png\t\n");
+    // A name with a newline, a tab or a backslash stays on its row, escaped as C would write it.
+    ImageRecord odd = one;
+    odd.image = "a\nb\tc\\d\x01.png";
+    CHECK(format_record(odd, OutputFormat::text, Pixels::drop) == "a\\nb\\tc\\\\d\\x01.png\t12\n");
   }
 
   TEST_CASE("CSV has a row per digit with its line, '?' for a doubtful digit") {

@@ -143,6 +143,12 @@ TEST_SUITE("records") {
     CHECK(message("[1,2]").find("JSON object") != std::string::npos);
     CHECK(message(R"({"image":"a","width":1,"height":1})").find("\"digits\"") != std::string::npos);
     CHECK(message(R"({"image":"a","width":"x","height":1,"digits":[]})").find("\"width\"") != std::string::npos);
+    // Numbers that do not fit: past a double (nlohmann's out_of_range), past an int, not whole.
+    CHECK(message(R"({"image":"a","width":1e600,"height":1,"digits":[]})").find("not a JSON record") != std::string::npos);
+    CHECK(message(R"({"image":"a","width":1e300,"height":1,"digits":[]})").find("whole number") != std::string::npos);
+    CHECK(message(R"({"image":"a","width":3000000000,"height":1,"digits":[]})").find("whole number") != std::string::npos);
+    CHECK(message(R"({"image":"a","width":-3000000000,"height":1,"digits":[]})").find("whole number") != std::string::npos);
+    CHECK(message(R"({"image":"a","width":2.5,"height":1,"digits":[]})").find("whole number") != std::string::npos);
     CHECK(message(R"({"image":"a","width":1,"height":1,"digits":[{"box":[1,2,3],"line":0,"pixels":""}]})")
               .find("box") != std::string::npos);
     CHECK(message(R"({"image":"a","width":1,"height":1,"digits":[{"box":[1,2,3,4],"line":0,"pixels":"AAAA"}]})")
