@@ -289,7 +289,7 @@ ImageHeader checked_header(std::string_view bytes, std::int64_t max_pixels) {
     // Each scan of a progressive JPEG passes over every block of the picture, however few bytes
     // it holds: the pixel limit alone does not bound the work.
     const auto scans = jpeg_scan_count(bytes);
-    if (!scans) throw Error("truncated JPEG (the data ends before its end marker)");
+    if (!scans) throw Error("truncated or damaged JPEG (its markers do not lead to the end-of-image marker)");
     if (static_cast<double>(*scans) * static_cast<double>(pixels) > max_jpeg_scan_pixels)
       throw TooLarge(fmt::format("JPEG has {} scans of {:.1f} MP, more decoding work than accepted ({:.0f} scans of {:.1f} MP)",
                                  *scans, pixels / 1e6, max_jpeg_scan_pixels / static_cast<double>(pixels), pixels / 1e6));
