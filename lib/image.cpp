@@ -230,25 +230,42 @@ cv::Mat gray_of(const cv::Mat& decoded, Channels order) {
     cv::cvtColor(eight, gray, cv::COLOR_BGR2GRAY);
     return gray;
   }
-  std::vector<cv::Mat> planes;
-  cv::split(eight, planes);
-  const cv::Mat alpha = planes.back();
-  cv::Mat gray;
-  if (eight.channels() == 4)
-    cv::cvtColor(eight, gray, rgb ? cv::COLOR_RGBA2GRAY : cv::COLOR_BGRA2GRAY);
-  else
-    gray = planes[0];
-  double lowest = 0;
-  cv::minMaxLoc(alpha, &lowest);
-  if (lowest >= 255) return gray;
-  const cv::Mat opaque = alpha >= 128;
-  const double level = cv::countNonZero(opaque) > 0 ? cv::mean(gray, opaque)[0] : 0;
-  const double background = level < 128 ? 255 : 0;
-  cv::Mat a, g, out;
-  alpha.convertTo(a, CV_32F, 1.0 / 255);
-  gray.convertTo(g, CV_32F);
-  out = g.mul(a) + (1 - a) * background;
-  out.convertTo(gray, CV_8U);
+  // Row by row, with no plane the size of the picture but the grey one: a 40 MP RGBA canvas
+  // once took a gigabyte here in whole-picture float planes.
+  const int channels = eight.channels();
+  cv::Mat gray(eight.size(), CV_8U);
+  std::uint8_t lowest = 255;
+  double opaque_sum = 0;
+  std::int64_t opaque_count = 0;
+  for (int y = 0; y < eight.rows; ++y) {
+    const cv::Mat row = eight.row(y);
+    cv::Mat gray_row = gray.row(y);
+    if (channels == 4)
+      cv::cvtColor(row, gray_row, rgb ? cv::COLOR_RGBA2GRAY : cv::COLOR_BGRA2GRAY);
+    else
+      cv::extractChannel(row, gray_row, 0);
+    const std::uint8_t* in = row.ptr<std::uint8_t>();
+    const std::uint8_t* g = gray_row.ptr<std::uint8_t>();
+    for (int x = 0; x < eight.cols; ++x) {
+      const std::uint8_t alpha = in[x * channels + channels - 1];
+      lowest = std::min(lowest, alpha);
+      if (alpha >= 128) {
+        opaque_sum += g[x];
+        ++opaque_count;
+      }
+    }
+  }
+  if (lowest == 255) return gray;
+  const double level = opaque_count > 0 ? opaque_sum / static_cast<double>(opaque_count) : 0;
+  const float background = level < 128 ? 255.0f : 0.0f;
+  for (int y = 0; y < eight.rows; ++y) {
+    const std::uint8_t* in = eight.ptr<std::uint8_t>(y);
+    std::uint8_t* g = gray.ptr<std::uint8_t>(y);
+    for (int x = 0; x < eight.cols; ++x) {
+      const float a = static_cast<float>(in[x * channels + channels - 1]) * (1.0f / 255.0f);
+      g[x] = cv::saturate_cast<std::uint8_t>(static_cast<float>(g[x]) * a + (1.0f - a) * background);
+    }
+  }
   return gray;
 }
 

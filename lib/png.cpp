@@ -64,7 +64,7 @@ bool unfilter_row(std::uint8_t filter, const std::uint8_t* in, const std::uint8_
   std::array<std::uint8_t, N> left{}, up_left{};
   switch (filter) {
     case 0:
-      std::copy(in, in + n, out);
+      if (in != out) std::copy(in, in + n, out);  // decoding in place, the row is already there
       return true;
     case 1: {  // Sub
       std::size_t i = 0;
@@ -97,6 +97,19 @@ bool unfilter_row(std::uint8_t filter, const std::uint8_t* in, const std::uint8_
     default:
       return false;
   }
+}
+
+// Undoes the filters in the inflated rows themselves (each row's filter byte, then its pixels):
+// every byte is read before the same byte is written, and the row above is already undone.
+template <int N>
+bool unfilter_in_place(std::uint8_t* raw, std::size_t n, int rows) {
+  const std::vector<std::uint8_t> zeros(n, 0);
+  for (int y = 0; y < rows; ++y) {
+    std::uint8_t* row = raw + static_cast<std::size_t>(y) * (n + 1);
+    const std::uint8_t* up = y > 0 ? row - n : zeros.data();
+    if (!unfilter_row<N>(row[0], row + 1, up, row + 1, n)) return false;
+  }
+  return true;
 }
 
 template <int N>
@@ -163,21 +176,32 @@ std::optional<cv::Mat> decode_simple_png(std::string_view bytes) {
   }
   const std::size_t row_bytes = static_cast<std::size_t>(width) * static_cast<std::size_t>(channels) + 1;
   const std::size_t raw_size = row_bytes * static_cast<std::size_t>(height);
+  const auto inflate_into = [&](std::uint8_t* raw) {
+    libdeflate_decompressor* const inflater = decompressor();
+    std::size_t inflated = 0;
+    return inflater != nullptr &&
+           libdeflate_zlib_decompress(inflater, stream.data(), stream.size(), raw, raw_size, &inflated) ==
+               LIBDEFLATE_SUCCESS &&
+           inflated == raw_size;
+  };
+  if (channels > 1) {
+    // Colour or alpha is turned grey next, into a picture of its own: the pixels stay in the
+    // inflated rows (a view past each row's filter byte), so a 40 MP RGBA file costs one copy
+    // of its pixels, not two.
+    cv::Mat rows(height, static_cast<int>(row_bytes), CV_8U);
+    if (!inflate_into(rows.data)) return std::nullopt;
+    const std::size_t n = row_bytes - 1;
+    const bool unfiltered = channels == 2   ? unfilter_in_place<2>(rows.data, n, height)
+                            : channels == 3 ? unfilter_in_place<3>(rows.data, n, height)
+                                            : unfilter_in_place<4>(rows.data, n, height);
+    if (!unfiltered) return std::nullopt;
+    return rows(cv::Rect(1, 0, static_cast<int>(n), height)).reshape(channels);
+  }
   const auto raw = std::make_unique_for_overwrite<std::uint8_t[]>(raw_size);
-  libdeflate_decompressor* const inflater = decompressor();
-  std::size_t inflated = 0;
-  if (inflater == nullptr ||
-      libdeflate_zlib_decompress(inflater, stream.data(), stream.size(), raw.get(), raw_size, &inflated) !=
-          LIBDEFLATE_SUCCESS ||
-      inflated != raw_size)
-    return std::nullopt;
+  if (!inflate_into(raw.get())) return std::nullopt;
 
   cv::Mat image(height, width, CV_8UC(channels));
-  const bool unfiltered = channels == 1   ? unfilter<1>(raw.get(), image)
-                          : channels == 2 ? unfilter<2>(raw.get(), image)
-                          : channels == 3 ? unfilter<3>(raw.get(), image)
-                                          : unfilter<4>(raw.get(), image);
-  if (!unfiltered) return std::nullopt;
+  if (!unfilter<1>(raw.get(), image)) return std::nullopt;
   return image;
 }
 
