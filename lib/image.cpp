@@ -302,6 +302,9 @@ ImageHeader checked_header(std::string_view bytes, std::int64_t max_pixels) {
   if (header->tile_pixels > std::max<std::int64_t>(pixels, std::int64_t{1} << 20))
     throw TooLarge(fmt::format("TIFF declares tiles of {} pixels for a picture of {}x{} (a tile may not be larger "
                                "than the picture or 1 MP)", header->tile_pixels, header->width, header->height));
+  if (std::max(header->width, header->height) / std::min(header->width, header->height) > max_aspect_ratio)
+    throw Error(fmt::format("image is {}x{}, too thin to hold digits (sides more than {}:1 apart)", header->width,
+                            header->height, max_aspect_ratio));
   if (header->format == "jpeg") {
     // Each scan of a progressive JPEG passes over every block of the picture, however few bytes
     // it holds: the pixel limit alone does not bound the work.

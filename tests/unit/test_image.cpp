@@ -97,6 +97,8 @@ TEST_SUITE("image") {
     CHECK_THROWS_WITH_AS(decode_image(encode(cv::Mat(1, 1, CV_8U, cv::Scalar(0)), ".png")),
                          doctest::Contains("too small"), Error);
     CHECK_THROWS_AS(decode_image(png_claiming(0, 10)), Error);
+    CHECK_THROWS_WITH_AS(decode_image(png_claiming(100000, 8)), doctest::Contains("too thin"), Error);
+    CHECK_THROWS_WITH_AS(decode_image(png_claiming(8, 8001)), doctest::Contains("too thin"), Error);
   }
 
   TEST_CASE("a JPEG's scans are counted before decoding: too many is refused, truncated is an error") {
