@@ -282,7 +282,7 @@ TEST_SUITE("serve-cli") {
     CHECK(curl({s.url("/healthz")}).status == 200);
   }
 
-  TEST_CASE("a trickle cannot hold a connection past its deadline; refusals in the body reach the client") {
+  TEST_CASE("a trickle cannot hold a connection past its deadline and refusals in the body reach the client") {
     const Served s = start_server({"--header-timeout", "2", "--upload-timeout", "3"});
     // Seconds until the server closes a connection that sends `start`, then a byte every 200 ms.
     const auto held_for = [&](const std::string& start, const char* source) {

@@ -98,7 +98,7 @@ TEST_SUITE("image") {
                          doctest::Contains("too small"), Error);
     CHECK_THROWS_AS(decode_image(png_claiming(0, 10)), Error);
     CHECK_THROWS_WITH_AS(decode_image(png_claiming(100000, 8)), doctest::Contains("too thin"), Error);
-    CHECK_THROWS_WITH_AS(decode_image(png_claiming(8, 8001)), doctest::Contains("too thin"), Error);
+    CHECK_THROWS_WITH_AS(decode_image(png_claiming(8, 8008)), doctest::Contains("too thin"), Error);
   }
 
   TEST_CASE("a JPEG's scans are counted before decoding: too many is refused, truncated is an error") {
@@ -142,6 +142,11 @@ TEST_SUITE("image") {
     REQUIRE(header.has_value());
     CHECK(header->tile_pixels == std::int64_t{16384} * 16384);
     CHECK_THROWS_WITH_AS(decode_image(tiff(16, 16384)), doctest::Contains("TIFF declares tiles"), TooLarge);
+    // Sides whose product passes int64 (once undefined behaviour, wrapping below every bound).
+    const auto huge = read_image_header(tiff(16, 0xFFFFFFFFu));
+    REQUIRE(huge.has_value());
+    CHECK(huge->tile_pixels > std::int64_t{1} << 40);
+    CHECK_THROWS_WITH_AS(decode_image(tiff(16, 0xFFFFFFFFu)), doctest::Contains("TIFF declares tiles"), TooLarge);
     // An ordinary tile larger than a small picture is within the bound: refused later as bad data.
     try {
       decode_image(tiff(16, 256));
