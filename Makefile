@@ -37,8 +37,16 @@ run: build
 	$(BIN)/digits-serve --port 5000
 
 # --no-tests=error: a build configured without doctest has no tests, which must not pass.
+# Then, when clang is installed, the fuzzers (tests/fuzz): built with clang in $(FUZZ_BUILD), each
+# run briefly over its seeds and its regression inputs (ctest label fuzz; docs/SECURITY.md).
+FUZZ_BUILD ?= build-fuzz
 test: data
 	cd $(BUILD) && ctest --output-on-failure --no-tests=error -j $(JOBS)
+	@if command -v clang++ >/dev/null 2>&1; then set -e; \
+	  CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDIGITS_FUZZ=ON $(CMAKE_FLAGS); \
+	  cmake --build $(FUZZ_BUILD) --target digits-fuzzers -j $(JOBS); \
+	  cd $(FUZZ_BUILD) && ctest -L fuzz --output-on-failure --no-tests=error -j $(JOBS); \
+	else echo "make test: no clang++, the fuzzers are not run (scripts/install-deps.sh test installs clang)"; fi
 
 install: build
 	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))

@@ -184,7 +184,10 @@ std::optional<ImageHeader> tiff_header(const Bytes& b) {
     if (*tag == 323) tile_h = value;
   }
   auto header = sized("tiff", w, h, samples && (*samples == 2 || *samples == 4));
-  if (header && tile_w && tile_h) header->tile_pixels = std::int64_t{*tile_w} * *tile_h;
+  // Two 32-bit sides: their product may pass int64 (found by fuzzing), so it is clamped far
+  // above any limit instead.
+  if (header && tile_w && tile_h)
+    header->tile_pixels = static_cast<std::int64_t>(std::min(std::uint64_t{*tile_w} * *tile_h, std::uint64_t{1} << 62));
   return header;
 }
 

