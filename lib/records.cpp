@@ -86,6 +86,14 @@ Crop pixels_from_base64(const std::string& text, std::string_view where) {
   return crop;
 }
 
+// Probabilities are in [0, 1] (docs/FORMATS.md). Anything else could not be written back: 1e305
+// rounds to infinity, which JSON writes as null (found by fuzzing the round trip).
+double probability_field(const json& object, std::string_view where) {
+  const auto p = field<double>(object, "probability", where);
+  if (!(p >= 0 && p <= 1)) throw Error(fmt::format("{}: \"probability\" {} is not between 0 and 1", where, p));
+  return p;
+}
+
 DigitRecord digit_from_json(const json& j, std::string_view where) {
   if (!j.is_object()) throw Error(fmt::format("{}: each digit must be an object", where));
   DigitRecord d;
@@ -99,10 +107,9 @@ DigitRecord digit_from_json(const json& j, std::string_view where) {
     d.digit = field<int>(j, "digit", where);
     if (*d.digit < 0 || *d.digit > 9) throw Error(fmt::format("{}: \"digit\" {} is not 0-9", where, *d.digit));
   }
-  if (j.contains("probability")) d.probability = field<double>(j, "probability", where);
+  if (j.contains("probability")) d.probability = probability_field(j, where);
   if (j.contains("alternatives")) {
-    for (const auto& a : j["alternatives"])
-      d.alternatives.push_back({field<int>(a, "digit", where), field<double>(a, "probability", where)});
+    for (const auto& a : j["alternatives"]) d.alternatives.push_back({field<int>(a, "digit", where), probability_field(a, where)});
   }
   if (j.contains("uncertain")) d.uncertain = field<bool>(j, "uncertain", where);
   return d;

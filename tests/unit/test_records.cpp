@@ -151,6 +151,17 @@ TEST_SUITE("records") {
     CHECK(message(R"({"image":"a","width":2.5,"height":1,"digits":[]})").find("whole number") != std::string::npos);
     CHECK(message(R"({"image":"a","width":1,"height":1,"digits":[{"box":[1,2,3],"line":0,"pixels":""}]})")
               .find("box") != std::string::npos);
+    // A probability outside [0, 1]: 1e305 was once read, then written as null (found by fuzzing).
+    const std::string crop = "\"pixels\":\"" + std::string(1046, 'A') + "==\"";  // 784 zero bytes
+    for (const std::string p : {"1e305", "-0.5", "1.0001"}) {
+      CAPTURE(p);
+      CHECK(message(R"({"image":"a","width":1,"height":1,"digits":[{"box":[1,2,3,4],"line":0,)" + crop +
+                    R"(,"probability":)" + p + "}]}")
+                .find("not between 0 and 1") != std::string::npos);
+      CHECK(message(R"({"image":"a","width":1,"height":1,"digits":[{"box":[1,2,3,4],"line":0,)" + crop +
+                    R"(,"alternatives":[{"digit":1,"probability":)" + p + "}]}]}")
+                .find("not between 0 and 1") != std::string::npos);
+    }
     CHECK(message(R"({"image":"a","width":1,"height":1,"digits":[{"box":[1,2,3,4],"line":0,"pixels":"AAAA"}]})")
               .find("784") != std::string::npos);
   }
