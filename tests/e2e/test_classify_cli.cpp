@@ -342,6 +342,30 @@ TEST_SUITE("classify-cli") {
     CHECK(json_lines(bad_record.out).size() == 2);
   }
 
+  TEST_CASE("damaged pictures are one line of ours on stderr and no decoder's") {
+    const TempDir tmp;
+    cv::Mat picture(240, 320, CV_8UC3, cv::Scalar(235, 235, 235));
+    cv::putText(picture, "3 7", {40, 170}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(20, 20, 20), 10);
+    std::vector<std::uint8_t> jpeg;
+    REQUIRE(cv::imencode(".jpg", picture, jpeg));
+    // Entropy-coded bytes changed (never into a marker): libjpeg reads past them, and once
+    // printed "Corrupt JPEG data" on our stderr.
+    std::string damaged(jpeg.begin(), jpeg.end());
+    for (std::size_t at = damaged.size() / 2; at + 4 < damaged.size(); at += 97)
+      if (static_cast<std::uint8_t>(damaged[at]) < 0xF0 && static_cast<std::uint8_t>(damaged[at - 1]) != 0xFF)
+        damaged[at] = static_cast<char>(damaged[at] ^ 0x0F);
+    write_file_atomic(tmp.path() / "damaged.jpg", damaged);
+    const auto read_past = test::run_binary("digits-classify", {"--model", shipped_model(), (tmp.path() / "damaged.jpg").string()});
+    CHECK(read_past.exit_code == 0);
+    CHECK(read_past.err.empty());
+    // Cut short: an error, one line.
+    write_file_atomic(tmp.path() / "cut.jpg", std::string(jpeg.begin(), jpeg.begin() + static_cast<long>(jpeg.size() / 2)));
+    const auto cut = test::run_binary("digits-classify", {"--model", shipped_model(), (tmp.path() / "cut.jpg").string()});
+    CHECK(cut.exit_code == 1);
+    CHECK(test::line_count(cut.err) == 1);
+    CHECK(cut.err.find("truncated") != std::string::npos);
+  }
+
   TEST_CASE("usage errors and a bad model are one line with the documented exit code") {
     const TempDir tmp;
     CHECK(test::run_binary("digits-classify", {"--labels", "x"}).exit_code == 2);

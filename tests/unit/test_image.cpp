@@ -4,6 +4,7 @@
 
 #include "error.hpp"
 #include "image.hpp"
+#include "jpeg.hpp"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -125,6 +126,18 @@ TEST_SUITE("image") {
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));  // counted, not decoded
   }
 
+  TEST_CASE("a file another OpenCV decoder would claim is refused") {
+    // A WebP header libwebp turns down, and "DICM" at byte 128: OpenCV would hand it to GDCM,
+    // which allocated 3 GB for 156 such bytes (found by fuzzing).
+    std::string b("RIFF\x94\0\0\0WEBPVP8L\x0a\0\0\0\x2f", 21);
+    const std::uint32_t bits = 15u | (15u << 14);  // 16x16
+    for (int i = 0; i < 4; ++i) b += static_cast<char>((bits >> (8 * i)) & 0xFF);
+    b.resize(128, '\0');
+    b += "DICM" + std::string(24, '\0');
+    REQUIRE(read_image_header(b).has_value());
+    CHECK_THROWS_WITH_AS(decode_image(b), doctest::Contains("DICOM"), Error);
+  }
+
   TEST_CASE("a TIFF's tiles may not be larger than its picture") {
     const auto tiff = [](std::uint32_t side, std::uint32_t tile) {
       std::string b("II*\0\x08\0\0\0", 8);
@@ -154,6 +167,39 @@ TEST_SUITE("image") {
     } catch (const Error& e) {
       CHECK(std::string(e.what()).find("tiles") == std::string::npos);
     }
+  }
+
+  TEST_CASE("our JPEG decoder gives OpenCV's pixels: colour and grey, progressive, scaled, every EXIF orientation") {
+    cv::Mat colour(301, 207, CV_8UC3);
+    cv::randu(colour, cv::Scalar::all(0), cv::Scalar::all(255));
+    cv::GaussianBlur(colour, colour, {7, 7}, 2);
+    cv::putText(colour, "42", {20, 200}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(10, 200, 30), 9);
+    cv::Mat grey;
+    cv::cvtColor(colour, grey, cv::COLOR_BGR2GRAY);
+    const std::vector<std::pair<std::string, std::string>> files{
+        {"colour", encode(colour, ".jpg")},
+        {"grey", encode(grey, ".jpg")},
+        {"progressive", encode(colour, ".jpg", {cv::IMWRITE_JPEG_PROGRESSIVE, 1})},
+        {"restarts", encode(colour, ".jpg", {cv::IMWRITE_JPEG_RST_INTERVAL, 2, cv::IMWRITE_JPEG_QUALITY, 60})}};
+    const std::array<std::pair<int, int>, 4> modes{{{1, cv::IMREAD_GRAYSCALE}, {2, cv::IMREAD_REDUCED_GRAYSCALE_2},
+                                                    {4, cv::IMREAD_REDUCED_GRAYSCALE_4}, {8, cv::IMREAD_REDUCED_GRAYSCALE_8}}};
+    for (const auto& [name, jpeg] : files) {
+      for (int orientation = 1; orientation <= 8; ++orientation) {
+        const std::string bytes = orientation == 1 ? jpeg : with_exif_orientation(jpeg, orientation);
+        CHECK(jpeg_exif_orientation(bytes) == orientation);
+        for (const auto& [reduction, mode] : modes) {
+          CAPTURE(name);
+          CAPTURE(orientation);
+          CAPTURE(reduction);
+          const auto ours = decode_jpeg_grey(bytes, reduction);
+          REQUIRE(ours.has_value());
+          const cv::Mat theirs = cv::imdecode(std::vector<std::uint8_t>(bytes.begin(), bytes.end()), mode);
+          REQUIRE(ours->size() == theirs.size());
+          CHECK(cv::norm(*ours, theirs, cv::NORM_INF) == 0);
+        }
+      }
+    }
+    CHECK_THROWS_WITH_AS(decode_jpeg_grey(std::string("\xFF\xD8\xFF\xD9", 4), 1), doctest::Contains("cannot decode"), Error);
   }
 
   TEST_CASE("EXIF orientation is applied") {
