@@ -355,7 +355,7 @@ class Page:
                 request = params["request"]
                 self.requests[params["requestId"]] = {
                     "url": request["url"], "method": request["method"], "headers": request.get("headers", {}),
-                    "status": None, "mime": None, "done": False}
+                    "document": params.get("documentURL", ""), "status": None, "mime": None, "done": False}
             elif method == "Network.responseReceived" and params["requestId"] in self.requests:
                 self.requests[params["requestId"]].update(status=params["response"]["status"],
                                                           mime=params["response"].get("mimeType"))
@@ -379,6 +379,10 @@ class Page:
         for request in self.requests.values():
             url = request["url"]
             if url.startswith(("blob:", "data:")):   # the page's own object URLs are local
+                continue
+            # What a browser page of its own loads (Debian's chromium 156.0.8078.129 opens one with
+            # chrome:// resources before ours) is not our page's doing.
+            if not request["document"].startswith(server.base + "/") and not url.startswith(("http:", "https:")):
                 continue
             if not url.startswith(server.base + "/"):
                 found.append(f"external request: {url}")
