@@ -295,16 +295,16 @@ ImageHeader checked_header(std::string_view bytes, std::int64_t max_pixels) {
   if (!header) throw Error("not a supported image (PNG, JPEG, BMP, WebP, TIFF, PGM/PPM/PBM)");
   // OpenCV picks its decoder by its own signature checks: bytes its decoder of this format turns
   // down (a WebP header libwebp cannot read) go on to the next, and its DICOM decoder (GDCM)
-  // claims any file with "DICM" at byte 128, then allocates what the file says, past every limit
-  // here (3 GB for 156 bytes; found by fuzzing). None of the formats we take is DICOM.
-  if (bytes.size() >= 132 && bytes.substr(128, 4) == "DICM")
-    throw Error(fmt::format("not a supported image: a {} header, but a DICOM signature at byte 128", header->format));
-  // OpenCV picks its decoder by its own signature checks: bytes its decoder of this format turns
-  // down (a WebP header libwebp cannot read) go on to the next, and its DICOM decoder (GDCM)
-  // claims any file with "DICM" at byte 128, then allocates what the file says, past every limit
-  // here (3 GB for 156 bytes; found by fuzzing). None of the formats we take is DICOM.
-  if (bytes.size() >= 132 && bytes.substr(128, 4) == "DICM")
-    throw Error(fmt::format("not a supported image: a {} header, but a DICOM signature at byte 128", header->format));
+  // claims any file with "DICM" at byte 128, its GDAL decoder any with "DTED" at byte 140; they
+  // then allocate what the file says, past every limit here (GDCM: 3 GB for 156 bytes; found by
+  // fuzzing). None of the formats we take is either.
+  struct Claim {
+    std::size_t at;
+    std::string_view signature, decoder;
+  };
+  for (const Claim& c : {Claim{128, "DICM", "DICOM"}, Claim{140, "DTED", "DTED (GDAL)"}})
+    if (bytes.size() >= c.at + 4 && bytes.substr(c.at, 4) == c.signature)
+      throw Error(fmt::format("not a supported image: a {} header, but a {} signature at byte {}", header->format, c.decoder, c.at));
   const std::int64_t pixels = std::int64_t{header->width} * header->height;
   if (header->width <= 0 || header->height <= 0) throw Error(fmt::format("{} header gives an empty image", header->format));
   if (pixels > max_pixels)
