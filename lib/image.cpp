@@ -360,8 +360,12 @@ cv::Mat decode_with_opencv(std::string_view bytes, const ImageHeader& header, in
 // JPEG only).
 cv::Mat decode_checked(std::string_view bytes, const ImageHeader& header, std::int64_t max_pixels, int reduction) {
   cv::Mat image;
-  if (header.format == "png")
-    if (const auto pixels = decode_simple_png(bytes)) image = gray_of(*pixels, Channels::rgb);
+  if (header.format == "png") {
+    if (const auto pixels = decode_simple_png(bytes))
+      image = gray_of(*pixels, Channels::rgb);
+    else if (is_simple_png(bytes))
+      throw Error("cannot decode png image (damaged: a checksum, the image data or its length is wrong)");
+  }
   if (header.format == "jpeg")
     if (auto grey = decode_jpeg_grey(bytes, reduction)) image = std::move(*grey);
   if (image.empty()) image = decode_with_opencv(bytes, header, reduction);

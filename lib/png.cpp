@@ -126,6 +126,27 @@ bool unfilter(const std::uint8_t* raw, cv::Mat& image) {
 
 }  // namespace
 
+bool is_simple_png(std::string_view bytes) {
+  if (!bytes.starts_with(std::string_view("\x89PNG\r\n\x1a\n", 8)) || bytes.size() < 33) return false;
+  if (bytes.substr(12, 4) != "IHDR" || be32(bytes, 8) != 13) return false;
+  const auto field = [&](std::size_t i) { return static_cast<std::uint8_t>(bytes[16 + i]); };
+  const std::uint8_t colour = field(9);
+  if (field(8) != 8 || (colour != 0 && colour != 2 && colour != 4 && colour != 6) || field(10) != 0 || field(11) != 0 ||
+      field(12) != 0)
+    return false;
+  // The chunks before the image data; a walk that runs off the end is damage, judged simple.
+  for (std::size_t pos = 33; bytes.size() - pos >= 12;) {
+    const std::string_view type = bytes.substr(pos + 4, 4);
+    if (type == "IDAT" || type == "IEND") return true;
+    const bool critical = (static_cast<std::uint8_t>(type[0]) & 0x20) == 0;
+    if (type == "eXIf" || type == "tRNS" || (critical && type != "PLTE")) return false;
+    const std::uint32_t length = be32(bytes, pos);
+    if (length > bytes.size() - pos - 12) return true;
+    pos += 12 + std::size_t{length};
+  }
+  return true;
+}
+
 std::optional<cv::Mat> decode_simple_png(std::string_view bytes) {
   if (!bytes.starts_with(std::string_view("\x89PNG\r\n\x1a\n", 8))) return std::nullopt;
   int width = 0, height = 0, channels = 0;

@@ -18,6 +18,12 @@ namespace digits {
 // exact length, every row's filter are checked). The caller has checked the header's size.
 std::optional<cv::Mat> decode_simple_png(std::string_view bytes);
 
+// Whether a PNG is of the kind decode_simple_png takes (8-bit grey, grey + alpha, RGB or RGBA,
+// not interlaced, no tRNS, no EXIF, no critical chunk it does not know), judged from the chunk
+// headers alone, before any checksum. When decode_simple_png then refuses such a file, the file is
+// damaged: handing it to libpng would only have libpng print its complaint on our stderr.
+bool is_simple_png(std::string_view bytes);
+
 // The grey of RGB pixels exactly as libpng gives it to cv::IMREAD_GRAYSCALE (15-bit weights,
 // truncated), so a PNG reads the same whichever decoder took it: cv::cvtColor rounds, which moved
 // a few of a hundred grid images' results.
