@@ -11,9 +11,9 @@ BIN   := $(BUILD)/bin
 # values pass down to prerequisites, so `make run` installs no browser and `make test` all of it.
 DEPS := build
 data model: DEPS += data
-test: DEPS := test
+test test-sanitize: DEPS := test
 
-.PHONY: all deps build run test data model install clean
+.PHONY: all deps build run test test-sanitize data model install clean
 
 all: build
 
@@ -47,6 +47,17 @@ test: data
 	  cmake --build $(FUZZ_BUILD) --target digits-fuzzers -j $(JOBS); \
 	  cd $(FUZZ_BUILD) && ctest -L fuzz --output-on-failure --no-tests=error -j $(JOBS); \
 	else echo "make test: no clang++, the fuzzers are not run (scripts/install-deps.sh test installs clang)"; fi
+
+# CI's sanitizer stage: everything built with AddressSanitizer (with LeakSanitizer) and
+# UndefinedBehaviorSanitizer in $(SANITIZE_BUILD) (-DDIGITS_SANITIZE=ON), and its tests but those
+# needing the network or a browser and the long trainings (labels network, browser, training).
+# Any report ends its program with an error and so fails its test (docs/SECURITY.md, Sanitizers).
+SANITIZE_BUILD ?= build-asan
+SANITIZE_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+test-sanitize: data
+	cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDIGITS_SANITIZE=ON $(CMAKE_FLAGS)
+	$(SANITIZE_ENV) cmake --build $(SANITIZE_BUILD) -j $(JOBS) --target digits-unit-tests digits-e2e-tests
+	cd $(SANITIZE_BUILD) && $(SANITIZE_ENV) ctest --output-on-failure --no-tests=error -j $(JOBS) -LE '^(network|browser|training)$$'
 
 install: build
 	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))

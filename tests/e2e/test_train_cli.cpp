@@ -21,8 +21,10 @@ namespace {
 std::string mnist_dir() { return (test::source_dir / "data" / "mnist").string(); }
 }  // namespace
 
+// The trainings are in the suite (ctest label) `training`, which `make test-sanitize` leaves out
+// (the unit suite `train` keeps short ones there, so tiny-dnn's kernels still run sanitized).
 TEST_SUITE("train-cli") {
-  TEST_CASE("a smoke training writes the model and a complete card and picture") {
+  TEST_CASE("a smoke training writes the model and a complete card and picture" * doctest::test_suite("training")) {
     const TempDir tmp;
     const auto out = tmp.path() / "smoke";
     const auto r = test::run_binary("digits-train", {"--data", mnist_dir(), "--out", out.string(), "--subset", "2000",
@@ -60,7 +62,7 @@ TEST_SUITE("train-cli") {
     CHECK(figures["confusion"] == card["test"]["confusion"]);
   }
 
-  TEST_CASE("SIGINT mid-epoch stops and leaves a valid model") {
+  TEST_CASE("SIGINT mid-epoch stops and leaves a valid model" * doctest::test_suite("training")) {
     const TempDir tmp;
     const auto out = tmp.path() / "stopped";
     // SIGINT once the first step is taken (a fixed delay could end a slow start before it, and

@@ -42,8 +42,10 @@ TrainOptions smoke_options() {
 
 }  // namespace
 
+// The long trainings are in the suite (ctest label) `training`, which `make test-sanitize` leaves
+// out; the short ones stay, so tiny-dnn's kernels still run under the sanitizers.
 TEST_SUITE("train") {
-  TEST_CASE("a one-epoch smoke training on 2000 digits beats 85 percent on 1000 test digits") {
+  TEST_CASE("a one-epoch smoke training on 2000 digits beats 85 percent on 1000 test digits" * doctest::test_suite("training")) {
     const TrainResult r = train(mnist(), smoke_options());
     REQUIRE(r.history.size() == 1);
     CHECK(r.kept_epoch == 1);
@@ -53,7 +55,7 @@ TEST_SUITE("train") {
     CHECK(accuracy > 0.85);
   }
 
-  TEST_CASE("the same seed and thread count give the same model and another seed does not") {
+  TEST_CASE("the same seed and thread count give the same model and another seed does not" * doctest::test_suite("training")) {
     TrainOptions o = smoke_options();
     o.subset = 600;
     const std::string a = encode_model(train(mnist(), o).model);
@@ -158,7 +160,7 @@ TEST_SUITE("train") {
     }
   }
 
-  TEST_CASE("the last epoch's weights are kept unless the best validation epoch's are asked for") {
+  TEST_CASE("the last epoch's weights are kept unless the best validation epoch's are asked for" * doctest::test_suite("training")) {
     TrainOptions o = smoke_options();
     o.subset = 1200;
     o.epochs = 3;
@@ -236,7 +238,7 @@ TEST_SUITE("train") {
     CHECK_FALSE(cut_sample(a, mnist().test.labels.labels[0], blank, 3, rng).has_value());
   }
 
-  TEST_CASE("without samples that are not one digit the network has the ten digits' outputs only") {
+  TEST_CASE("without samples that are not one digit the network has the ten digits' outputs only" * doctest::test_suite("training")) {
     TrainOptions o = smoke_options();
     o.not_digits = 0;  // cut parts stay at their default share: they need the 11th output, so none
     const TrainResult r = train(mnist(), o);
@@ -244,7 +246,7 @@ TEST_SUITE("train") {
     CHECK(r.history.size() == 1);
   }
 
-  TEST_CASE("an 11-output model reports digits given a digit and the rest as not one digit") {
+  TEST_CASE("an 11-output model reports digits given a digit and the rest as not one digit" * doctest::test_suite("training")) {
     TrainOptions o = smoke_options();
     o.not_digits = 0.3;
     const TrainResult r = train(mnist(), o);
