@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   digits::ServerOptions server;
   std::string model_option;
   unsigned max_upload_mb = 10;
+  unsigned memory_budget_mb = 1024;
   double min_probability = 0;
   digits::options::SegmentFlags segment;
   bool quiet = false;
@@ -32,6 +33,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 64u))->option_text("N");
   app.add_option("--max-upload-mb", max_upload_mb, "Largest accepted upload in MB (default: 10)")
       ->check(CLI::Range(1u, 1024u))->option_text("MB");
+  app.add_option("--memory-budget-mb", memory_budget_mb,
+                 "Memory the pictures being read may take together; more waits, then 503 (default: 1024)")
+      ->check(CLI::Range(64u, 1u << 20))->option_text("MB");
   app.add_option("--header-timeout", server.header_timeout_seconds,
                  "Seconds a request's headers may take from the connection or the previous answer (default: 10)")
       ->check(CLI::Range(1u, 3600u))->option_text("S");
@@ -57,6 +61,7 @@ int main(int argc, char** argv) {
     service_options.segment = segment.resolve();
     service_options.classify.min_probability = min_probability;
     service_options.recognisers = digits::worker_count(server.threads);
+    service_options.memory_budget_bytes = std::size_t{memory_budget_mb} << 20;
     digits::Service service(std::move(model), service_options);
     const auto& stop = digits::stop_on_signals();
     digits::Server http(service, server);

@@ -100,13 +100,13 @@ _digits_complete() {
         --alternatives | --min-probability | --jobs | --max-pixels) return ;;
       esac ;;
     digits-serve)
-      options='-h --help --version --host --port --model --threads --max-upload-mb --header-timeout
+      options='-h --help --version --host --port --model --threads --max-upload-mb --memory-budget-mb --header-timeout
                --upload-timeout --min-probability --invert --max-pixels -q --quiet'
       case $prev in
         --model) _digits_files "$cur" '.model'; return ;;
         --invert) _digits_words 'auto yes no' "$cur"; return ;;
         --host) _digits_words '127.0.0.1 0.0.0.0 ::' "$cur"; return ;;
-        --port | --threads | --max-upload-mb | --header-timeout | --upload-timeout | --min-probability | --max-pixels) return ;;
+        --port | --threads | --max-upload-mb | --memory-budget-mb | --header-timeout | --upload-timeout | --min-probability | --max-pixels) return ;;
       esac ;;
     digits-gen-images)
       options='-h --help --version --mnist --out --class --count --seed --width --height --frame

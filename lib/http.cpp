@@ -1,6 +1,7 @@
 #include "http.hpp"
 
 #include "error.hpp"
+#include "image.hpp"
 #include "web_assets.hpp"
 
 #include <fmt/format.h>
@@ -39,8 +40,47 @@ void RecogniserPool::give_back(std::unique_ptr<Recogniser> r) {
   available_.notify_one();
 }
 
+std::optional<MemoryBudget::Hold> MemoryBudget::acquire(std::size_t bytes, std::chrono::milliseconds wait) {
+  std::unique_lock lock(mutex_);
+  const auto fits = [&] { return used_ == 0 || bytes <= total_ - std::min(total_, used_); };
+  if (!freed_.wait_for(lock, wait, fits)) return std::nullopt;
+  used_ += bytes;
+  return std::optional<Hold>(std::in_place, *this, bytes);
+}
+
+std::size_t MemoryBudget::in_use() const {
+  const std::scoped_lock lock(mutex_);
+  return used_;
+}
+
+void MemoryBudget::release(std::size_t bytes) {
+  {
+    const std::scoped_lock lock(mutex_);
+    used_ -= bytes;
+  }
+  freed_.notify_all();
+}
+
+std::size_t expected_memory(std::string_view bytes, int working_side) {
+  // Segmentation's planes at the working size (and its zoomed pass) cost about this whatever the
+  // picture; decoding adds about 8 bytes a decoded pixel (a transparent PNG: its RGBA rows and
+  // the grey).
+  constexpr std::size_t segmentation_bytes = std::size_t{96} << 20;
+  constexpr std::size_t bytes_per_pixel = 8;
+  const auto header = read_image_header(bytes);
+  if (!header) return segmentation_bytes;
+  std::int64_t pixels = std::int64_t{std::max(header->width, 0)} * std::max(header->height, 0);
+  if (header->format == "jpeg" && working_side > 0) {
+    int reduction = 1;  // as decode_reduced chooses it
+    while (reduction < 8 && std::max(header->width, header->height) >= 2 * reduction * working_side) reduction *= 2;
+    pixels /= std::int64_t{reduction} * reduction;
+  }
+  return segmentation_bytes + static_cast<std::size_t>(pixels) * bytes_per_pixel;
+}
+
 Service::Service(Model model, ServiceOptions options)
-    : model_(std::move(model)), options_(options), pool_(model_, options.recognisers) {}
+    : model_(std::move(model)), options_(options), pool_(model_, options.recognisers),
+      budget_(options.memory_budget_bytes) {}
 
 std::optional<std::string> Service::allowed_methods(const std::string& path) {
   if (path == "/api/digit_recognize") return "POST";
@@ -128,6 +168,13 @@ HttpResponse Service::recognise(const HttpRequest& request) {
   }
   if (image->empty()) return error_response(400, "no file in the request: the uploaded file is empty");
 
+  const auto held = budget_.acquire(expected_memory(*image, options_.segment.working_side),
+                                    std::chrono::milliseconds(options_.budget_wait_ms));
+  if (!held) {
+    HttpResponse busy = error_response(503, "the server is decoding as many pictures as its memory allows: try again shortly");
+    busy.headers.emplace_back("Retry-After", "1");
+    return busy;
+  }
   try {
     auto lease = pool_.borrow();
     const ImageRecord record = recognise_bytes(*image, *lease, options_.segment, classify);

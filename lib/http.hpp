@@ -5,12 +5,16 @@
 #include "classify.hpp"
 #include "model.hpp"
 
+#include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -40,7 +44,48 @@ struct ServiceOptions {
   SegmentOptions segment;
   ClassifyOptions classify;
   unsigned recognisers = 2;  // networks in the pool: requests recognised at the same time
+  // Memory that the pictures being decoded and segmented may take together (see MemoryBudget);
+  // a request that would pass it waits up to budget_wait_ms, then is answered 503.
+  std::size_t memory_budget_bytes = std::size_t{1} << 30;
+  unsigned budget_wait_ms = 2000;
 };
+
+// Bytes shared by the requests in flight: each holds what its picture will cost before decoding
+// it, so many large uploads at once wait their turn instead of growing the process without bound.
+class MemoryBudget {
+ public:
+  explicit MemoryBudget(std::size_t total) : total_(total) {}
+  class Hold {
+   public:
+    Hold(MemoryBudget& budget, std::size_t bytes) : budget_(&budget), bytes_(bytes) {}
+    Hold(Hold&& other) noexcept : budget_(std::exchange(other.budget_, nullptr)), bytes_(other.bytes_) {}
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+    Hold& operator=(Hold&&) = delete;
+    ~Hold() {
+      if (budget_ != nullptr) budget_->release(bytes_);
+    }
+
+   private:
+    MemoryBudget* budget_;
+    std::size_t bytes_;
+  };
+  // nullopt when `bytes` did not become free within `wait`; a request larger than the whole
+  // budget waits until it is alone.
+  std::optional<Hold> acquire(std::size_t bytes, std::chrono::milliseconds wait);
+  std::size_t in_use() const;
+
+ private:
+  void release(std::size_t bytes);
+  const std::size_t total_;
+  mutable std::mutex mutex_;
+  std::condition_variable freed_;
+  std::size_t used_ = 0;
+};
+
+// What decoding and segmenting a picture with this header is expected to take at its peak:
+// measured with heaptrack on a 40 MP RGBA PNG (414 MB) and on photos; JPEGs are decoded reduced.
+std::size_t expected_memory(std::string_view bytes, int working_side);
 
 // Recognisers for concurrent requests: each request borrows one (networks are not reentrant).
 class RecogniserPool {
@@ -80,6 +125,7 @@ class Service {
   Model model_;
   ServiceOptions options_;
   RecogniserPool pool_;
+  MemoryBudget budget_;
 };
 
 }  // namespace digits

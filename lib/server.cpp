@@ -110,10 +110,17 @@ MHD_Result send(MHD_Connection* c, RequestState& state, const HttpResponse& r) {
 }
 
 MHD_Result on_post_field(void* cls, MHD_ValueKind, const char* key, const char* /*filename*/, const char* /*type*/,
-                         const char* /*encoding*/, const char* data, uint64_t /*offset*/, size_t size) {
+                         const char* /*encoding*/, const char* data, uint64_t offset, size_t size) {
   auto& state = *static_cast<RequestState*>(cls);
-  if (std::strcmp(key, "file") != 0) return MHD_YES;
-  if (!state.request.file) state.request.file.emplace();
+  if (std::strcmp(key, "file") != 0 || state.refusal) return MHD_YES;
+  if (!state.request.file) {
+    state.request.file.emplace();
+  } else if (offset == 0 && size > 0) {
+    // A second "file" part: which one was meant is not ours to guess, nor to glue them together.
+    state.request.file.reset();
+    state.refusal = error_response(400, "more than one \"file\" part in the form: send one picture a request");
+    return MHD_YES;
+  }
   state.request.file->append(data, size);
   return MHD_YES;
 }

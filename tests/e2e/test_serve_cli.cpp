@@ -190,6 +190,8 @@ TEST_SUITE("serve-cli") {
     expect(curl({"-F", upload(tmp.path() / "notes.txt"), s.url("/api/digit_recognize")}), 400, "not a supported image");
     expect(curl({"-H", "Content-Type: text/plain", "--data-binary", "hello", s.url("/api/digit_recognize")}), 400, "not an image");
     expect(curl({"-F", upload(tmp.path() / "huge.png"), s.url("/api/digit_recognize")}), 413, "MP");
+    expect(curl({"-F", upload(tmp.path() / "notes.txt"), "-F", upload(tmp.path() / "huge.png"), s.url("/api/digit_recognize")}),
+           400, "more than one");
     expect(curl({"-H", "Content-Type: image/png", "--data-binary", body_of(tmp.path() / "big.bin"),
                  s.url("/api/digit_recognize")}), 413, "limit");
     expect(curl({"-H", "Content-Type: image/png", "-H", "Transfer-Encoding: chunked", "--data-binary", body_of(tmp.path() / "notes.txt"),

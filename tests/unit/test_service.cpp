@@ -1,0 +1,48 @@
+// The server's shared memory budget: requests hold what their picture will cost while it is
+// decoded and read, and wait (or are refused) when the others hold the rest.
+
+#include <doctest/doctest.h>
+
+#include "http.hpp"
+
+#include <opencv2/imgcodecs.hpp>
+
+#include <chrono>
+#include <future>
+#include <thread>
+
+using namespace digits;
+using namespace std::chrono_literals;
+
+TEST_SUITE("service") {
+  TEST_CASE("a memory budget lets requests in while they fit, and the next in when one ends") {
+    MemoryBudget budget(100);
+    auto first = budget.acquire(60, 0ms);
+    REQUIRE(first.has_value());
+    CHECK(budget.in_use() == 60);
+    CHECK_FALSE(budget.acquire(50, 20ms).has_value());  // 110 > 100: refused after waiting
+    auto waiting = std::async(std::launch::async, [&] { return budget.acquire(50, 5s).has_value(); });
+    std::this_thread::sleep_for(50ms);
+    first.reset();  // the first request ends
+    CHECK(waiting.get());
+    CHECK(budget.in_use() == 0);  // the waiter's hold ended with its task
+    // Larger than the whole budget: in when alone, never refused for ever.
+    auto big = budget.acquire(500, 0ms);
+    CHECK(big.has_value());
+    CHECK_FALSE(budget.acquire(1, 0ms).has_value());
+  }
+
+  TEST_CASE("what a picture is expected to cost grows with its decoded pixels") {
+    const auto encode = [](int w, int h, const char* ext) {
+      std::vector<std::uint8_t> bytes;
+      REQUIRE(cv::imencode(ext, cv::Mat(h, w, CV_8UC3, cv::Scalar(200, 200, 200)), bytes));
+      return std::string(bytes.begin(), bytes.end());
+    };
+    const std::size_t small = expected_memory(encode(100, 100, ".png"), 1600);
+    const std::size_t large = expected_memory(encode(4000, 3000, ".png"), 1600);
+    CHECK(large - small == (std::size_t{4000} * 3000 - 100 * 100) * 8);
+    // A JPEG of the same size is decoded at a quarter of its sides for a working size of 1000.
+    CHECK(expected_memory(encode(4000, 3000, ".jpg"), 1000) == small + (std::size_t{1000} * 750 - 100 * 100) * 8);
+    CHECK(expected_memory("not a picture", 1600) == small - std::size_t{100} * 100 * 8);
+  }
+}
