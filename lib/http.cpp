@@ -69,12 +69,8 @@ std::size_t expected_memory(std::string_view bytes, int working_side) {
   constexpr std::size_t bytes_per_pixel = 8;
   const auto header = read_image_header(bytes);
   if (!header) return segmentation_bytes;
-  std::int64_t pixels = std::int64_t{std::max(header->width, 0)} * std::max(header->height, 0);
-  if (header->format == "jpeg" && working_side > 0) {
-    int reduction = 1;  // as decode_reduced chooses it
-    while (reduction < 8 && std::max(header->width, header->height) >= 2 * reduction * working_side) reduction *= 2;
-    pixels /= std::int64_t{reduction} * reduction;
-  }
+  const std::int64_t reduction = decode_reduction(*header, working_side);
+  const std::int64_t pixels = std::int64_t{std::max(header->width, 0)} * std::max(header->height, 0) / (reduction * reduction);
   return segmentation_bytes + static_cast<std::size_t>(pixels) * bytes_per_pixel;
 }
 

@@ -377,15 +377,20 @@ cv::Mat decode_checked(std::string_view bytes, const ImageHeader& header, std::i
 
 }  // namespace
 
+int decode_reduction(const ImageHeader& header, int max_side) {
+  int reduction = 1;
+  if (header.format == "jpeg" && max_side > 0)
+    while (reduction < 8 && std::max(header.width, header.height) >= 2 * reduction * max_side) reduction *= 2;
+  return reduction;
+}
+
 cv::Mat decode_image(std::string_view bytes, std::int64_t max_pixels) {
   return decode_checked(bytes, checked_header(bytes, max_pixels), max_pixels, 1);
 }
 
 Decoded decode_reduced(std::string_view bytes, int max_side, std::int64_t max_pixels) {
   const ImageHeader header = checked_header(bytes, max_pixels);
-  int reduction = 1;
-  if (header.format == "jpeg" && max_side > 0)
-    while (reduction < 8 && std::max(header.width, header.height) >= 2 * reduction * max_side) reduction *= 2;
+  const int reduction = decode_reduction(header, max_side);
   cv::Mat image = decode_checked(bytes, header, max_pixels, reduction);
   if (reduction == 1) return {image, image.size()};
   // EXIF orientation may have turned the picture a quarter: so is its full size.

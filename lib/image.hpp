@@ -55,6 +55,10 @@ struct Decoded {
 // to resize, against 7 ms). Other formats are decoded in full.
 Decoded decode_reduced(std::string_view bytes, int max_side, std::int64_t max_pixels = default_max_pixels);
 
+// How many times smaller on each side decode_reduced decodes a picture with this header: 1 but
+// for a JPEG at least twice `max_side` on its longer side.
+int decode_reduction(const ImageHeader& header, int max_side);
+
 // The scale (<= 1) that brings the longer side down to `max_side`, and the resized image.
 struct Working {
   cv::Mat image;

@@ -149,7 +149,7 @@ TEST_SUITE("image") {
         for (int i = 0; i < n; ++i) b += static_cast<char>((v >> (8 * i)) & 0xFF);
       };
       le(4, 2);  // entries: width, height, tile width, tile length, each a LONG
-      for (const auto [tag, value] : {std::pair{256u, side}, {257u, side}, {322u, tile}, {323u, tile}}) {
+      for (const auto& [tag, value] : {std::pair{256u, side}, {257u, side}, {322u, tile}, {323u, tile}}) {
         le(tag, 2), le(4, 2), le(1, 4), le(value, 4);
       }
       le(0, 4);
