@@ -50,14 +50,15 @@ test: data
 
 # CI's sanitizer stage: everything built with AddressSanitizer (with LeakSanitizer) and
 # UndefinedBehaviorSanitizer in $(SANITIZE_BUILD) (-DDIGITS_SANITIZE=ON), and its tests but those
-# needing the network or a browser and the long trainings (labels network, browser, training).
+# needing the network or a browser, the long trainings and the installed-library build, whose
+# example is compiled without the sanitizers (labels network, browser, training, install).
 # Any report ends its program with an error and so fails its test (docs/SECURITY.md, Sanitizers).
 SANITIZE_BUILD ?= build-asan
 SANITIZE_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 test-sanitize: data
 	cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDIGITS_SANITIZE=ON $(CMAKE_FLAGS)
 	$(SANITIZE_ENV) cmake --build $(SANITIZE_BUILD) -j $(JOBS) --target digits-unit-tests digits-e2e-tests
-	cd $(SANITIZE_BUILD) && $(SANITIZE_ENV) ctest --output-on-failure --no-tests=error -j $(JOBS) -LE '^(network|browser|training)$$'
+	cd $(SANITIZE_BUILD) && $(SANITIZE_ENV) ctest --output-on-failure --no-tests=error -j $(JOBS) -LE '^(network|browser|training|install)$$'
 
 install: build
 	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))

@@ -2,9 +2,9 @@
 // (off-centre, rotated, thin pen, thick pen), the way real crops differ from MNIST.
 // Usage: bench-robustness MNIST_DIR MODEL...
 
-#include "dataset.hpp"
-#include "evaluate.hpp"
-#include "model.hpp"
+#include "io/dataset.hpp"
+#include "recognise/evaluate.hpp"
+#include "recognise/model.hpp"
 
 #include <fmt/format.h>
 #include <opencv2/imgproc.hpp>

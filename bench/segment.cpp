@@ -2,15 +2,15 @@
 // lines matched to the truth; and, with the model, the text read from those digits), its speed
 // on a 1000x300 five-digit picture, and peak memory.
 
-#include "classify.hpp"
-#include "cli.hpp"
-#include "error.hpp"
-#include "files.hpp"
-#include "image.hpp"
-#include "model.hpp"
-#include "options.hpp"
-#include "process.hpp"
-#include "segment.hpp"
+#include "recognise/classify.hpp"
+#include "tool/cli.hpp"
+#include "base/error.hpp"
+#include "base/files.hpp"
+#include "io/image.hpp"
+#include "recognise/model.hpp"
+#include "tool/options.hpp"
+#include "base/process.hpp"
+#include "segment/segment.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

@@ -7,12 +7,12 @@
 //   fonts-humor-sans fonts-klee fonts-kristi fonts-comic-neue fonts-kaushanscript
 //   fonts-dancingscript fonts-ecolier-court
 
-#include "augment.hpp"
-#include "classify.hpp"
-#include "cli.hpp"
-#include "error.hpp"
-#include "model.hpp"
-#include "options.hpp"
+#include "train/augment.hpp"
+#include "recognise/classify.hpp"
+#include "tool/cli.hpp"
+#include "base/error.hpp"
+#include "recognise/model.hpp"
+#include "tool/options.hpp"
 
 #include <fmt/format.h>
 #include <opencv2/core/utils/logger.hpp>

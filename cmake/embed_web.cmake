@@ -2,7 +2,7 @@
 # serves its page with no files beside it. Run at build time: cmake -DWEB_DIR=... -DOUTPUT=... -P embed_web.cmake
 file(GLOB web_files RELATIVE ${WEB_DIR} ${WEB_DIR}/*.html ${WEB_DIR}/*.css ${WEB_DIR}/*.js ${WEB_DIR}/*.svg ${WEB_DIR}/*.png ${WEB_DIR}/*.ico)
 list(SORT web_files)
-set(body "// Generated from web/ by cmake/embed_web.cmake; do not edit.\n#include \"web_assets.hpp\"\n\nnamespace digits {\nnamespace {\n")
+set(body "// Generated from web/ by cmake/embed_web.cmake; do not edit.\n#include \"serve/web_assets.hpp\"\n\nnamespace digits {\nnamespace {\n")
 set(table "")
 set(index 0)
 foreach(name IN LISTS web_files)

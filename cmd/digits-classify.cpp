@@ -1,22 +1,20 @@
 // digits-classify: read digits from segment records, image files and folders, or IDX files.
 
-#include "classify.hpp"
-#include "cli.hpp"
-#include "error.hpp"
-#include "evaluate.hpp"
-#include "idx.hpp"
-#include "inputs.hpp"
-#include "options.hpp"
-#include "ordered.hpp"
-#include "output.hpp"
-#include "parallel.hpp"
-#include "progress.hpp"
-#include "system.hpp"
+#include "recognise/classify.hpp"
+#include "tool/cli.hpp"
+#include "base/error.hpp"
+#include "recognise/evaluate.hpp"
+#include "io/idx.hpp"
+#include "tool/inputs.hpp"
+#include "tool/options.hpp"
+#include "base/ordered.hpp"
+#include "tool/output.hpp"
+#include "base/parallel.hpp"
+#include "tool/progress.hpp"
+#include "base/system.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <opencv2/core.hpp>
-#include <opencv2/core/utils/logger.hpp>
 
 #include <unistd.h>
 
@@ -107,7 +105,7 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "No progress line on stderr");
 
   return digits::cli::run(app, argc, argv, [&]() -> int {
-    cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+    digits::configure_opencv(digits::KernelThreads::opencv);
     const digits::OutputFormat format = digits::parse_output_format(format_name);
     const unsigned workers = digits::worker_count(jobs);
     if (!labels.empty() && idx.empty()) throw digits::UsageError("--labels goes with --idx");
@@ -126,8 +124,7 @@ int main(int argc, char** argv) {
       throw digits::UsageError("no input: give image files or folders, or pipe digits-segment records in");
 
     const digits::Model model = digits::load_model(digits::options::resolve_model(model_option));
-    // OpenCV's own thread pool would only fight our workers for the same cores.
-    cv::setNumThreads(1);
+    digits::configure_opencv(digits::KernelThreads::caller);  // our workers are the parallelism
     digits::keep_freed_memory();
     std::vector<digits::Recogniser> recognisers;
     for (unsigned w = 0; w < workers; ++w) recognisers.emplace_back(model);

@@ -1,7 +1,7 @@
 // digits-fetch: obtain MNIST (or another IDX data set), verify it, install it under data/.
 
-#include "cli.hpp"
-#include "fetch.hpp"
+#include "tool/cli.hpp"
+#include "tool/fetch.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

@@ -1,19 +1,19 @@
 // digits-segment: find the handwritten digits in images; one JSON line per image.
 
-#include "cli.hpp"
-#include "error.hpp"
-#include "files.hpp"
-#include "image.hpp"
-#include "inputs.hpp"
-#include "model.hpp"
-#include "options.hpp"
-#include "overlay.hpp"
-#include "records.hpp"
-#include "segment.hpp"
+#include "tool/cli.hpp"
+#include "base/error.hpp"
+#include "base/system.hpp"
+#include "base/files.hpp"
+#include "tool/inputs.hpp"
+#include "recognise/inference.hpp"
+#include "recognise/model.hpp"
+#include "tool/options.hpp"
+#include "tool/overlay.hpp"
+#include "io/records.hpp"
+#include "segment/segment.hpp"
 
 #include <fmt/format.h>
 
-#include <opencv2/core/utils/logger.hpp>
 
 #include <cstdio>
 #include <filesystem>
@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
       ->option_text("DIR");
 
   return digits::cli::run(app, argc, argv, [&] {
-    cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+    digits::configure_opencv(digits::KernelThreads::opencv);
     const digits::SegmentOptions options = segment.resolve();
     if (std::ranges::count(inputs, "-") > 1) throw digits::UsageError("standard input (-) can be read only once");
     // The classifier judges where touching digits part, so this reads the same digits as
@@ -64,11 +64,9 @@ int main(int argc, char** argv) {
     for (const auto& input : inputs) {
       const digits::ImageRecord record = digits::record_for_input(input, [&] {
         const std::string bytes = digits::read_input(input, options.max_pixels);
-        const digits::Decoded decoded = digits::decode_reduced(bytes, options.working_side, options.max_pixels);
-        digits::ImageRecord found = digits::segment_image(decoded.image, options, &judge, decoded.full,
-                                                          [&] { return digits::decode_image(bytes, options.max_pixels); });
+        digits::ImageRecord found = digits::segment_bytes(bytes, options, &judge);
         found.image = input;
-        if (!debug_dir.empty()) digits::write_debug_images(debug_dir, debug_stem(input, stems), decoded.image, found);
+        if (!debug_dir.empty()) digits::write_debug_images(debug_dir, debug_stem(input, stems), bytes, options, found);
         return found;
       });
       fmt::print("{}\n", digits::to_json_line(record));

@@ -1,15 +1,13 @@
 // digits-serve: the web page and POST /api/digit_recognize over the same library as digits-classify.
 
-#include "classify.hpp"
-#include "cli.hpp"
-#include "options.hpp"
-#include "parallel.hpp"
-#include "server.hpp"
-#include "system.hpp"
+#include "recognise/classify.hpp"
+#include "tool/cli.hpp"
+#include "tool/options.hpp"
+#include "base/parallel.hpp"
+#include "serve/server.hpp"
+#include "base/system.hpp"
 
 #include <fmt/format.h>
-#include <opencv2/core.hpp>
-#include <opencv2/core/utils/logger.hpp>
 
 #include <cstdio>
 
@@ -49,8 +47,7 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "No request log on stderr");
 
   return digits::cli::run(app, argc, argv, [&] {
-    cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
-    cv::setNumThreads(1);  // request threads are the parallelism
+    digits::configure_opencv(digits::KernelThreads::caller);  // request threads are the parallelism
     digits::keep_freed_memory();
     const std::string model_path = digits::options::resolve_model(model_option);
     digits::Model model = digits::load_model(model_path);

@@ -1,10 +1,10 @@
 // digits-train: train the CNN on an MNIST-style data set; write the model, its card and picture.
 
-#include "cli.hpp"
-#include "error.hpp"
-#include "progress.hpp"
-#include "system.hpp"
-#include "training.hpp"
+#include "tool/cli.hpp"
+#include "base/error.hpp"
+#include "tool/progress.hpp"
+#include "base/system.hpp"
+#include "train/training.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

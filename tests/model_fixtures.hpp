@@ -1,8 +1,8 @@
 #pragma once
 // Small random networks for tests, and a plain reference forward pass to check the real one against.
 
-#include "inference.hpp"
-#include "model.hpp"
+#include "recognise/inference.hpp"
+#include "recognise/model.hpp"
 
 #include <random>
 

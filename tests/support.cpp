@@ -3,9 +3,9 @@
 
 #include "support.hpp"
 
-#include "dataset.hpp"
+#include "io/dataset.hpp"
 
-#include "files.hpp"
+#include "base/files.hpp"
 
 #include <fcntl.h>
 #include <signal.h>

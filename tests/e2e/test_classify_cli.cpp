@@ -2,8 +2,8 @@
 
 #include <doctest/doctest.h>
 
-#include "dataset.hpp"
-#include "files.hpp"
+#include "io/dataset.hpp"
+#include "base/files.hpp"
 #include "support.hpp"
 
 #include <fmt/format.h>

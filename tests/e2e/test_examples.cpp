@@ -24,7 +24,7 @@
 
 #include <doctest/doctest.h>
 
-#include "files.hpp"
+#include "base/files.hpp"
 #include "support.hpp"
 
 #include <fmt/format.h>

@@ -2,7 +2,7 @@
 
 #include <doctest/doctest.h>
 
-#include "files.hpp"
+#include "base/files.hpp"
 #include "support.hpp"
 
 #include <nlohmann/json.hpp>

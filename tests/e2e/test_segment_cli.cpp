@@ -2,8 +2,8 @@
 
 #include <doctest/doctest.h>
 
-#include "files.hpp"
-#include "records.hpp"
+#include "base/files.hpp"
+#include "io/records.hpp"
 #include "support.hpp"
 
 #include <nlohmann/json.hpp>

@@ -3,7 +3,7 @@
 
 #include <doctest/doctest.h>
 
-#include "files.hpp"
+#include "base/files.hpp"
 #include "support.hpp"
 
 #include <fmt/format.h>

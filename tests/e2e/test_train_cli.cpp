@@ -2,9 +2,9 @@
 
 #include <doctest/doctest.h>
 
-#include "error.hpp"
-#include "files.hpp"
-#include "model.hpp"
+#include "base/error.hpp"
+#include "base/files.hpp"
+#include "recognise/model.hpp"
 #include "support.hpp"
 
 #include <nlohmann/json.hpp>

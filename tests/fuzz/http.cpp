@@ -6,8 +6,8 @@
 
 #include "fuzz.hpp"
 
-#include "http.hpp"
-#include "model.hpp"
+#include "serve/service.hpp"
+#include "recognise/model.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -3,9 +3,9 @@
 
 #include "fuzz.hpp"
 
-#include "codec.hpp"
-#include "error.hpp"
-#include "idx.hpp"
+#include "base/codec.hpp"
+#include "base/error.hpp"
+#include "io/idx.hpp"
 
 #include <string>
 

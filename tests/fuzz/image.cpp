@@ -4,8 +4,8 @@
 
 #include "fuzz.hpp"
 
-#include "error.hpp"
-#include "image.hpp"
+#include "base/error.hpp"
+#include "io/image.hpp"
 
 #include <algorithm>
 #include <array>

@@ -5,10 +5,10 @@
 
 #include "fuzz.hpp"
 
-#include "codec.hpp"
-#include "error.hpp"
-#include "inference.hpp"
-#include "model.hpp"
+#include "base/codec.hpp"
+#include "base/error.hpp"
+#include "recognise/inference.hpp"
+#include "recognise/model.hpp"
 
 #include <string>
 

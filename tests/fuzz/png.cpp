@@ -4,8 +4,8 @@
 
 #include "fuzz.hpp"
 
-#include "image.hpp"
-#include "png.hpp"
+#include "io/image.hpp"
+#include "io/png.hpp"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>

@@ -4,8 +4,8 @@
 
 #include "fuzz.hpp"
 
-#include "error.hpp"
-#include "records.hpp"
+#include "base/error.hpp"
+#include "io/records.hpp"
 
 #include <string>
 

@@ -3,12 +3,12 @@
 // Small pictures in every format we read (encoded by OpenCV), record lines, an IDX pair, models
 // from encode_model, and requests to the service. Nothing binary is kept in the repository.
 
-#include "codec.hpp"
-#include "idx.hpp"
-#include "model.hpp"
+#include "base/codec.hpp"
+#include "io/idx.hpp"
+#include "recognise/model.hpp"
 #include "model_fixtures.hpp"
-#include "records.hpp"
-#include "web_assets.hpp"
+#include "io/records.hpp"
+#include "serve/web_assets.hpp"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>

@@ -2,10 +2,10 @@
 
 #include <doctest/doctest.h>
 
-#include "augment.hpp"
-#include "classify.hpp"
-#include "idx.hpp"
-#include "model.hpp"
+#include "train/augment.hpp"
+#include "recognise/classify.hpp"
+#include "io/idx.hpp"
+#include "recognise/model.hpp"
 #include "support.hpp"
 
 using namespace digits;

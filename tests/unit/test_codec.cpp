@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
-#include "codec.hpp"
-#include "error.hpp"
+#include "base/codec.hpp"
+#include "base/error.hpp"
 
 using namespace digits;
 

@@ -1,9 +1,9 @@
 #include <doctest/doctest.h>
 
-#include "dataset.hpp"
-#include "error.hpp"
-#include "fetch.hpp"
-#include "files.hpp"
+#include "io/dataset.hpp"
+#include "base/error.hpp"
+#include "tool/fetch.hpp"
+#include "base/files.hpp"
 #include "support.hpp"
 
 using namespace digits;

@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 
-#include "error.hpp"
-#include "files.hpp"
-#include "process.hpp"
+#include "base/error.hpp"
+#include "base/files.hpp"
+#include "base/process.hpp"
 
 #include <fmt/format.h>
 #include <sys/stat.h>

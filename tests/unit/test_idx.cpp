@@ -1,9 +1,9 @@
 #include <doctest/doctest.h>
 
-#include "codec.hpp"
-#include "error.hpp"
-#include "files.hpp"
-#include "idx.hpp"
+#include "base/codec.hpp"
+#include "base/error.hpp"
+#include "base/files.hpp"
+#include "io/idx.hpp"
 #include "support.hpp"
 
 #include <functional>

@@ -1,9 +1,9 @@
 #include <doctest/doctest.h>
 
-#include "error.hpp"
-#include "files.hpp"
-#include "inference.hpp"
-#include "model.hpp"
+#include "base/error.hpp"
+#include "base/files.hpp"
+#include "recognise/inference.hpp"
+#include "recognise/model.hpp"
 #include "model_fixtures.hpp"
 
 #include <cmath>

@@ -2,8 +2,8 @@
 
 #include <doctest/doctest.h>
 
-#include "error.hpp"
-#include "normalise.hpp"
+#include "base/error.hpp"
+#include "segment/normalise.hpp"
 
 #include <opencv2/imgproc.hpp>
 

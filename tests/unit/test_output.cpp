@@ -3,7 +3,7 @@
 
 #include <doctest/doctest.h>
 
-#include "output.hpp"
+#include "tool/output.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -3,9 +3,9 @@
 
 #include <doctest/doctest.h>
 
-#include "error.hpp"
-#include "image.hpp"
-#include "png.hpp"
+#include "base/error.hpp"
+#include "io/image.hpp"
+#include "io/png.hpp"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>

@@ -2,7 +2,7 @@
 
 #include <doctest/doctest.h>
 
-#include "progress.hpp"
+#include "tool/progress.hpp"
 
 using namespace digits;
 

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
-#include "error.hpp"
-#include "records.hpp"
+#include "base/error.hpp"
+#include "io/records.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -164,19 +164,5 @@ TEST_SUITE("records") {
     }
     CHECK(message(R"({"image":"a","width":1,"height":1,"digits":[{"box":[1,2,3,4],"line":0,"pixels":"AAAA"}]})")
               .find("784") != std::string::npos);
-  }
-
-  TEST_CASE("the server response has the seed's shape in reading order") {
-    const json j = server_response(sample_record(true), 2);
-    CHECK(j["success"] == true);
-    REQUIRE(j["predictions"].size() == 3);
-    CHECK(j["predictions"][0]["digit"] == 1);
-    CHECK(j["predictions"][0]["box"] == json::array({10, 20, 30, 45}));
-    CHECK(j["predictions"][0]["alternatives"].size() == 2);
-    CHECK(j["predictions"][2]["uncertain"] == true);
-    CHECK(j["predictions"][2]["line"] == 1);
-    CHECK(j["text"] == "12\n?");  // the same text as the records', lines joined by "\n"
-    CHECK_FALSE(server_response(sample_record(true))["predictions"][0].contains("alternatives"));
-    CHECK(server_error("no file") == json{{"success", false}, {"error", "no file"}});
   }
 }

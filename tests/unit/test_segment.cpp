@@ -2,11 +2,12 @@
 
 #include <doctest/doctest.h>
 
-#include "cuts.hpp"
-#include "idx.hpp"
-#include "model.hpp"
-#include "normalise.hpp"
-#include "segment.hpp"
+#include "segment/cuts.hpp"
+#include "io/idx.hpp"
+#include "recognise/inference.hpp"
+#include "recognise/model.hpp"
+#include "segment/normalise.hpp"
+#include "segment/segment.hpp"
 #include "support.hpp"
 
 #include <opencv2/imgcodecs.hpp>

@@ -1,15 +1,15 @@
 #include <doctest/doctest.h>
 
-#include "dataset.hpp"
-#include "error.hpp"
-#include "evaluate.hpp"
-#include "inference.hpp"
+#include "io/dataset.hpp"
+#include "base/error.hpp"
+#include "recognise/evaluate.hpp"
+#include "recognise/inference.hpp"
 #include "model_fixtures.hpp"
 #include "support.hpp"
-#include "train.hpp"
-#include "augment.hpp"
-#include "cut_samples.hpp"
-#include "model.hpp"
+#include "train/network.hpp"
+#include "train/augment.hpp"
+#include "train/cut_samples.hpp"
+#include "recognise/model.hpp"
 
 #include <atomic>
 

@@ -1,0 +1,32 @@
+#pragma once
+// Options several binaries share, defined once so the same flag means the same thing everywhere.
+
+#include "segment/segment.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace digits::options {
+
+// --invert auto|yes|no and --max-pixels N, as digits-segment, digits-classify and digits-serve take them.
+struct SegmentFlags {
+  std::string invert = "auto";
+  std::int64_t max_pixels = default_max_pixels;
+  SegmentOptions resolve() const;
+};
+void add_segment_options(CLI::App& app, SegmentFlags& flags);
+
+// --model PATH (default: the shipped model, or $DIGITS_MODEL).
+void add_model_option(CLI::App& app, std::string& path);
+// The model path to load: the option's value, else default_model_path().
+std::string resolve_model(const std::string& option);
+
+// --jobs N (default: all cores).
+void add_jobs_option(CLI::App& app, unsigned& jobs);
+
+// --alternatives K and --min-probability P.
+void add_classify_options(CLI::App& app, int& alternatives, double& min_probability);
+
+}  // namespace digits::options

@@ -1,0 +1,51 @@
+// The layout of lib/ (docs/ARCHITECTURE.md): each module includes only itself and the modules
+// before it, so the folders read as the pipeline and no change can make a cycle unnoticed.
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// base <- io <- segment <- recognise <- {train, serve} <- tool; digits.hpp, the installed API, on top.
+const std::map<std::string, int> module_rank = {{"base", 0},  {"io", 1},    {"segment", 2}, {"recognise", 3},
+                                                {"train", 4}, {"serve", 4}, {"tool", 5}};
+
+}  // namespace
+
+TEST_SUITE("layout") {
+  TEST_CASE("every include in lib/ points to its own module or one before it") {
+    const fs::path lib = fs::path(DIGITS_SOURCE_DIR) / "lib";
+    const std::regex include(R"(^\s*#\s*include\s*"([a-z_]+)/[^"]+")");
+    int files = 0;
+    for (const auto& entry : fs::recursive_directory_iterator(lib)) {
+      if (!entry.is_regular_file()) continue;
+      const fs::path relative = fs::relative(entry.path(), lib);
+      const std::string module = relative.has_parent_path() ? relative.begin()->string() : "";
+      CAPTURE(relative.string());
+      // A file at lib/'s top is the installed API's entry point; every other file is in a module.
+      const bool api = module.empty();
+      if (!api) REQUIRE_MESSAGE(module_rank.contains(module), "a folder of lib/ that is no module: " << module);
+      std::ifstream in(entry.path());
+      std::string line;
+      for (int n = 1; std::getline(in, line); ++n) {
+        std::smatch m;
+        if (!std::regex_search(line, m, include) || !module_rank.contains(m[1].str())) continue;
+        const std::string target = m[1].str();
+        CAPTURE(n);
+        CAPTURE(line);
+        if (api) continue;
+        const int from = module_rank.at(module), to = module_rank.at(target);
+        CHECK_MESSAGE((to < from || target == module), relative.string() << " (" << module << ") includes " << target);
+      }
+      ++files;
+    }
+    CHECK(files > 40);
+  }
+}
