@@ -34,9 +34,9 @@ struct Item {
 int classify_idx_file(const std::string& idx, const std::string& labels_path, const std::string& model_path,
                       digits::OutputFormat format, int alternatives, unsigned jobs) {
   const digits::Model model = digits::load_model(model_path);
-  const digits::IdxImages images = digits::read_idx_images(idx);
-  const auto predictions = digits::classify_idx(model, images, alternatives, jobs);
+  digits::IdxImages images = digits::read_idx_images(idx);
   if (labels_path.empty()) {
+    const auto predictions = digits::classify_idx(model, images, alternatives, jobs);
     if (format == digits::OutputFormat::csv) fmt::print("index,digit,probability\n");
     for (std::size_t i = 0; i < predictions.size(); ++i) {
       const auto& p = predictions[i];
@@ -52,14 +52,8 @@ int classify_idx_file(const std::string& idx, const std::string& labels_path, co
     }
     return 0;
   }
-  const digits::IdxLabels labels = digits::read_idx_labels(labels_path);
-  if (labels.count() != images.count())
-    throw digits::Error(fmt::format("{} has {} labels for {} images", labels_path, labels.count(), images.count()));
-  digits::Evaluation evaluation;
-  for (std::size_t i = 0; i < predictions.size(); ++i) {
-    if (labels.labels[i] > 9) throw digits::Error(fmt::format("{}: label {} is not a digit 0-9", labels_path, int(labels.labels[i])));
-    evaluation.add(labels.labels[i], predictions[i].digit);
-  }
+  const digits::Split split{std::move(images), digits::read_idx_labels(labels_path)};
+  const digits::Evaluation evaluation = digits::evaluate(model, split, jobs, labels_path);
   if (format == digits::OutputFormat::json) {
     nlohmann::ordered_json summary{{"model", model_path}, {"images", idx}};
     summary.update(evaluation.to_json(10));

@@ -2,6 +2,7 @@
 
 #include "base/codec.hpp"
 #include "base/error.hpp"
+#include "base/numbers.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -26,7 +27,7 @@ std::string record_text(const std::vector<DigitRecord>& digits) {
   return text;
 }
 
-double round_probability(double p) { return std::round(p * 1e4) / 1e4; }
+double round_probability(double p) { return rounded(p, 1e4); }
 
 json alternatives_json(const std::vector<Alternative>& alternatives, std::size_t most) {
   json out = json::array();

@@ -46,6 +46,7 @@ nlohmann::ordered_json Evaluation::to_json(std::size_t pairs) const {
 }
 
 void check_digit_split(const Split& split, std::string_view what) {
+  check_split(split, what);
   if (split.images.rows != crop_side || split.images.cols != crop_side)
     throw Error(fmt::format("{}: images are {}x{}; the network reads 28x28", what, split.images.rows, split.images.cols));
   if (const auto bad = std::ranges::find_if(split.labels.labels, [](std::uint8_t l) { return l > 9; });
@@ -53,8 +54,8 @@ void check_digit_split(const Split& split, std::string_view what) {
     throw Error(fmt::format("{}: label {} is not a digit 0-9", what, int(*bad)));
 }
 
-Evaluation evaluate(const Model& model, const Split& split, unsigned jobs) {
-  check_digit_split(split, "evaluation set");
+Evaluation evaluate(const Model& model, const Split& split, unsigned jobs, std::string_view what) {
+  check_digit_split(split, what);
   const auto predictions = classify_idx(model, split.images, 1, jobs);
   Evaluation total;
   for (std::size_t i = 0; i < predictions.size(); ++i) total.add(split.labels.labels[i], predictions[i].digit);

@@ -30,11 +30,12 @@ struct Evaluation {
   nlohmann::ordered_json to_json(std::size_t pairs = 10) const;
 };
 
-// Runs `model` on every image of `split` on `jobs` threads (0: all cores).
-// The images must be 28x28 and the labels 0-9.
-Evaluation evaluate(const Model& model, const Split& split, unsigned jobs = 0);
+// Runs `model` on every image of `split` on `jobs` threads (0: all cores). The split must pass
+// check_digit_split; `what` names it in the error when it does not.
+Evaluation evaluate(const Model& model, const Split& split, unsigned jobs = 0, std::string_view what = "evaluation set");
 
-// Throws Error unless every image is 28x28 and every label 0-9 (what the network can learn).
+// Throws Error unless the split's images and labels agree in count, every image is 28x28 and
+// every label 0-9 (what the network can learn).
 void check_digit_split(const Split& split, std::string_view what);
 
 }  // namespace digits

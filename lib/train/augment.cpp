@@ -177,16 +177,21 @@ Crop compose_not_digit(std::span<const std::uint8_t> a, std::span<const std::uin
   const int touch =
       touching_offset(left, right, dy).value_or(ink_columns(left).second + 1 - std::max(0, ink_columns(right).first));
   const int dx = touch + static_cast<int>(std::lround(uniform(rng, -3, 1)));
-  const int lx = margin + std::max(0, -dx), ly = margin + std::max(0, -dy);
-  cv::Mat canvas = cv::Mat::zeros(ly + std::max(left.rows, dy + right.rows) + margin,
-                                  lx + std::max(left.cols, dx + right.cols) + margin, CV_8U);
-  const auto paste = [&](const cv::Mat& img, int x, int y) {
-    cv::Mat target = canvas(cv::Rect(x, y, img.cols, img.rows));
+  const PairLayout at = pair_layout(left.size(), right.size(), dx, dy, margin);
+  cv::Mat canvas = cv::Mat::zeros(at.size, CV_8U);
+  const auto paste = [&](const cv::Mat& img, cv::Point corner) {
+    cv::Mat target = canvas(cv::Rect(corner, img.size()));
     cv::max(target, img, target);
   };
-  paste(left, lx, ly);
-  paste(right, lx + dx, ly + dy);
+  paste(left, at.left);
+  paste(right, at.right);
   return normalise_digit(canvas);
+}
+
+PairLayout pair_layout(cv::Size left, cv::Size right, int dx, int dy, int margin) {
+  const int lx = margin + std::max(0, -dx), ly = margin + std::max(0, -dy);
+  return {cv::Size(lx + std::max(left.width, dx + right.width) + margin, ly + std::max(left.height, dy + right.height) + margin),
+          cv::Point(lx, ly), cv::Point(lx + dx, ly + dy)};
 }
 
 double uniform(std::mt19937& rng, double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }

@@ -41,6 +41,14 @@ Crop compose_not_digit(std::span<const std::uint8_t> a, std::span<const std::uin
 // the right until some row of the two has ink (above `level`) side by side; none when no row has.
 std::optional<int> touching_offset(const cv::Mat& left, const cv::Mat& right, int dy, int level = 64);
 
+// Two digits on one canvas, the right one `dx`, `dy` from the left one (either may be negative),
+// `margin` pixels of paper around both: the canvas's size and where each digit's corner lies.
+struct PairLayout {
+  cv::Size size;
+  cv::Point left, right;
+};
+PairLayout pair_layout(cv::Size left, cv::Size right, int dx, int dy, int margin);
+
 // The random stream of one sample in one epoch: independent of threads and batch order.
 std::mt19937 sample_rng(std::uint64_t seed, int epoch, std::size_t index);
 

@@ -2,6 +2,7 @@
 
 #include "base/error.hpp"
 #include "base/files.hpp"
+#include "base/numbers.hpp"
 
 #include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
@@ -13,11 +14,10 @@
 namespace digits {
 
 nlohmann::ordered_json EpochRecord::to_json() const {
-  const auto r = [](double v, double scale) { return std::round(v * scale) / scale; };
   return {{"epoch", epoch},
-          {"loss", r(loss, 1e5)},
-          {"val_accuracy", r(val_accuracy, 1e5)},
-          {"seconds", r(seconds, 10)},
+          {"loss", rounded(loss, 1e5)},
+          {"val_accuracy", rounded(val_accuracy, 1e5)},
+          {"seconds", rounded(seconds, 10)},
           {"learning_rate", learning_rate}};
 }
 

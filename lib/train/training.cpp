@@ -5,6 +5,7 @@
 #include "io/dataset.hpp"
 #include "base/error.hpp"
 #include "base/files.hpp"
+#include "base/numbers.hpp"
 #include "io/idx.hpp"
 #include "recognise/model.hpp"
 #include "base/parallel.hpp"
@@ -26,8 +27,6 @@ std::filesystem::path card_file(const std::filesystem::path& out) { return out.s
 std::filesystem::path picture_file(const std::filesystem::path& out) { return out.string() + ".png"; }
 
 namespace {
-
-double rounded(double v, double scale = 1e4) { return std::round(v * scale) / scale; }
 
 json data_checksums(const std::filesystem::path& dir) {
   json sums = json::object();
