@@ -4,9 +4,10 @@
 #   bench/same-output.sh build /tmp/before        # at the old commit
 #   bench/same-output.sh build /tmp/after         # at the new one
 #   diff -r /tmp/before/out /tmp/after/out && echo identical
-# What it writes under OUT/out: digits-classify (with crops) and digits-segment on every generated
-# class, COUNT pictures each, at two seeds; bench-writers' misreadings; MNIST's test set through
-# --idx; the server's answers to the examples and to a few generated pictures.
+# What it writes under OUT/out: digits-classify (with crops: the segmentation too) on every
+# generated class, COUNT pictures each, at two seeds; digits-segment on the examples;
+# bench-writers' misreadings; MNIST's test set through --idx; the server's answers to the
+# examples and to a few generated pictures.
 # The pictures themselves go to OUT/images (made once; reused if there, so both builds read the
 # same files even if the generator changed).
 # Usage: bench/same-output.sh BUILD_DIR OUT [COUNT] [SEEDS...]
@@ -27,11 +28,10 @@ for seed in "${seeds[@]}"; do
       "$bin/digits-gen-images" --mnist data/mnist --out "$dir" --class "$class" --count "$count" --seed "$seed" > /dev/null
     fi
     "$bin/digits-classify" --quiet --pixels "$dir" > "$out/out/classify-$seed-$class.jsonl"
-    find "$dir" -name '*.png' | sort | head -50 | while read -r image; do
-      "$bin/digits-segment" "$image"
-    done > "$out/out/segment-$seed-$class.jsonl"
   done
 done
+# digits-segment's records (the same segmentation, unclassified) for the examples.
+"$bin/digits-segment" examples/*.png examples/*.jpg > "$out/out/segment-examples.jsonl"
 "$bin/bench-writers" --show-failures 1000 > "$out/out/writers.txt" 2>&1
 "$bin/digits-classify" --quiet --idx data/mnist/t10k-images-idx3-ubyte > "$out/out/mnist-idx.jsonl"
 
