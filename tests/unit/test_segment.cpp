@@ -2,12 +2,22 @@
 
 #include <doctest/doctest.h>
 
-#include "segment/cuts.hpp"
 #include "io/idx.hpp"
+#include "io/image.hpp"
 #include "recognise/inference.hpp"
 #include "recognise/model.hpp"
+#include "segment/binarise.hpp"
+#include "segment/blobs.hpp"
+#include "segment/crop.hpp"
+#include "segment/ink.hpp"
+#include "segment/lines.hpp"
 #include "segment/normalise.hpp"
+#include "segment/page.hpp"
+#include "segment/reading.hpp"
+#include "segment/rules.hpp"
+#include "segment/seams.hpp"
 #include "segment/segment.hpp"
+#include "segment/size.hpp"
 #include "support.hpp"
 
 #include <opencv2/imgcodecs.hpp>
