@@ -90,22 +90,56 @@ std::vector<double> judged(Judge& judge, std::span<const Crop> crops, double tem
   return out;
 }
 
-}  // namespace
+// How plausible a digit's shape is: ink much wider than the line's digits are tall is more than
+// one, much shorter is a fragment.
+double shape(const Blob& blob, double height, const Weights& weights) {
+  const double w = blob.box.width / height, h = blob.box.height / height;
+  return -weights.too_wide * std::max(0.0, w - weights.wide_from) -
+         weights.far_too_wide * std::max(0.0, w - weights.far_wide_from) - weights.too_short * std::max(0.0, weights.short_from - h);
+}
 
-std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Judge* judge) {
-  if (line.empty()) return line;
-  const Weights weights;
-  const double height = median_height(line);
+// A digit that could lie between two boundaries: part of one blob between two of its seams, or
+// the end of one blob, the blobs after it and the start of another.
+struct Candidate {
+  std::size_t u, v;  // boundaries
+  Blob blob;
+  double score = 0;
+  std::optional<double> reading;  // the judge's, once asked (included in the score)
+};
+
+// Every way to read a line: the boundaries in reading order (each blob's left edge, then its
+// seams; last, the right end) and the candidate digits between them, in order of their start.
+// The boundaries point into `seams`: moved, never copied.
+struct Lattice {
+  std::vector<std::vector<Seam>> seams;  // each blob's
+  std::vector<Boundary> nodes;
+  std::vector<Candidate> candidates;
+  std::vector<std::optional<double>> read_whole;  // the score of each blob read whole, when judged
+};
+
+// The judge's scores of the blobs that could hold two digits (if only two leaning together),
+// each read whole in one batch (their crops kept in them); none for the others.
+std::vector<std::optional<double>> whole_readings(std::vector<Blob>& line, const cv::Mat& ink, Judge& judge,
+                                                  double height, const Weights& weights) {
+  std::vector<std::optional<double>> whole(line.size());
+  std::vector<std::size_t> asked;
+  std::vector<Crop> crops;
+  for (std::size_t s = 0; s < line.size(); ++s)
+    if (may_hold_two(line[s], height, true)) {
+      line[s].crop = digit_crop(ink, line[s]);
+      crops.push_back(*line[s].crop);
+      asked.push_back(s);
+    }
+  const auto scores = judged(judge, crops, weights.temperature);
+  for (std::size_t k = 0; k < asked.size(); ++k) whole[asked[k]] = scores[k];
+  return whole;
+}
+
+// Step 1: every digit the line could hold, scored by shape and joins, and by the judge's reading
+// where `whole` has it. A blob is cut at its seams unless the judge read it well enough whole.
+Lattice enumerate_candidates(const std::vector<Blob>& line, const std::vector<std::optional<double>>& whole,
+                             const cv::Mat& ink, double height, const Weights& weights) {
   const std::size_t n = line.size();
-
-  // How plausible a digit's shape is: ink much wider than the line's digits are tall is more
-  // than one, much shorter is a fragment.
-  const auto shape = [&](const Blob& blob) {
-    const double w = blob.box.width / height, h = blob.box.height / height;
-    return -weights.too_wide * std::max(0.0, w - weights.wide_from) -
-           weights.far_too_wide * std::max(0.0, w - weights.far_wide_from) - weights.too_short * std::max(0.0, weights.short_from - h);
-  };
-
   // A blob that the judge reads well enough as one digit is not cut: most digits stand alone,
   // and asking about every way to cut them costs dozens of readings. Well enough is exact: cut
   // in two, it pays for a second digit and at least one stroke crossed (a blob is connected),
@@ -113,30 +147,15 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Judge* j
   // price. (Only a part joining a neighbour blob escapes the bound: a broken digit touching
   // another; rare enough.)
   const double keeps_whole = -(weights.per_digit + weights.per_crossing);
-  std::vector<std::optional<double>> whole(n);
-  if (judge != nullptr) {
-    std::vector<std::size_t> asked;
-    std::vector<Crop> crops;
-    // Every blob wide enough to be two digits, if only two leaning together.
-    for (std::size_t s = 0; s < n; ++s)
-      if (may_hold_two(line[s], height, true)) {
-        line[s].crop = digit_crop(ink, line[s]);
-        crops.push_back(*line[s].crop);
-        asked.push_back(s);
-      }
-    const auto scores = judged(*judge, crops, weights.temperature);
-    for (std::size_t k = 0; k < asked.size(); ++k) whole[asked[k]] = scores[k];
-  }
-
-  // The boundaries in reading order: each blob's left edge, then its seams; last, the right end.
-  std::vector<std::vector<Seam>> seams(n);
-  std::vector<Boundary> nodes;
+  Lattice lattice;
+  auto& [seams, nodes, candidates, read_whole] = lattice;
+  seams.resize(n);
   std::vector<std::size_t> first(n + 1);  // each blob's left edge among the nodes
   std::vector<double> min_ink(n);
   for (std::size_t s = 0; s < n; ++s) {
     if (!whole[s])
       seams[s] = candidate_seams(line[s], height, ink);
-    else if (*whole[s] + shape(line[s]) < (may_hold_two(line[s], height) ? keeps_whole : weights.narrow_doubt))
+    else if (*whole[s] + shape(line[s], height, weights) < (may_hold_two(line[s], height) ? keeps_whole : weights.narrow_doubt))
       seams[s] = candidate_seams(line[s], height, ink, *whole[s] < weights.no_digit ? Doubt::certain : Doubt::doubted);
     first[s] = nodes.size();
     nodes.push_back({s, nullptr});
@@ -147,16 +166,7 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Judge* j
   first[n] = nodes.size();
   nodes.push_back({n, nullptr});
 
-  // Every digit that could lie between two boundaries: part of one blob between two of its
-  // seams, or the end of one blob, the blobs after it and the start of another.
-  struct Candidate {
-    std::size_t u, v;  // boundaries
-    Blob blob;
-    double score = 0;
-    std::optional<double> reading;  // the judge's, once asked (included in the score)
-  };
-  std::vector<Candidate> candidates;
-  std::vector<std::optional<double>> read_whole(n);  // the score of each blob read whole, when judged
+  read_whole.resize(n);
   for (std::size_t u = 0; u + 1 < nodes.size(); ++u) {
     const Boundary from = nodes[u];
     Blob before;  // the ink of the blobs wholly passed so far
@@ -174,7 +184,7 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Judge* j
         if (cut && cv::countNonZero(blob.mask) < min_ink[t]) continue;
         if ((t > from.blob || cut) && blob.box.width > weights.max_width * height) continue;
         const bool known = !cut && t == from.blob && whole[t];
-        const double score = shape(blob) - joins - weights.per_digit + (known ? *whole[t] : 0);
+        const double score = shape(blob, height, weights) - joins - weights.per_digit + (known ? *whole[t] : 0);
         if (known) read_whole[t] = score;
         candidates.push_back({u, v, std::move(blob), score, known ? whole[t] : std::nullopt});
       }
@@ -189,52 +199,58 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Judge* j
       if (before.box.width > weights.max_width * height) break;
     }
   }
+  return lattice;
+}
 
-  // A candidate every reading takes (nothing spans its ends, nothing else leaves its start) is
-  // that digit whatever the judge says: ask about the rest.
-  if (judge != nullptr) {
-    std::vector<int> leaving(nodes.size(), 0);
-    std::vector<bool> spanned(nodes.size(), false);
-    for (const auto& c : candidates) {
-      ++leaving[c.u];
-      for (std::size_t k = c.u + 1; k < c.v; ++k) spanned[k] = true;
-    }
-    // Blobs joined into one digit whose readings apart, already known, beat the join whatever
-    // the judge would say of it (no reading scores above 0): it cannot be chosen, so it is not
-    // asked about. Digits written close together are most such joins.
-    const auto beaten = [&](const Candidate& cand) {
-      const Boundary from = nodes[cand.u], to = nodes[cand.v];
-      if (from.seam != nullptr || to.seam != nullptr || to.blob < from.blob + 2) return false;
-      double apart = 0;
-      for (std::size_t s = from.blob; s < to.blob; ++s) {
-        if (!read_whole[s]) return false;
-        apart += *read_whole[s];
-      }
-      return apart > cand.score;
-    };
-    std::vector<Crop> crops;
-    std::vector<std::size_t> asked;
-    for (std::size_t c = 0; c < candidates.size(); ++c) {
-      auto& cand = candidates[c];
-      const bool forced = leaving[cand.u] == 1 && !spanned[cand.u] && !spanned[cand.v];
-      if (forced || cand.reading) continue;
-      if (beaten(cand)) {
-        cand.score = -std::numeric_limits<double>::infinity();
-        continue;
-      }
-      if (!cand.blob.crop) cand.blob.crop = digit_crop(ink, cand.blob);
-      crops.push_back(*cand.blob.crop);
-      asked.push_back(c);
-    }
-    const auto scores = judged(*judge, crops, weights.temperature);
-    for (std::size_t k = 0; k < asked.size(); ++k) {
-      candidates[asked[k]].score += scores[k];
-      candidates[asked[k]].reading = scores[k];
-    }
+// Step 2: the judge's readings, in one batch, of the candidates whose reading could change the
+// choice. A candidate every reading takes (nothing spans its ends, nothing else leaves its start)
+// is that digit whatever the judge says; one that joins blobs whose readings apart beat it
+// whatever the judge would say of it (no reading scores above 0) cannot be chosen. Digits
+// written close together are most such joins.
+void judge_candidates(Lattice& lattice, const cv::Mat& ink, Judge& judge, const Weights& weights) {
+  auto& [seams, nodes, candidates, read_whole] = lattice;
+  std::vector<int> leaving(nodes.size(), 0);
+  std::vector<bool> spanned(nodes.size(), false);
+  for (const auto& c : candidates) {
+    ++leaving[c.u];
+    for (std::size_t k = c.u + 1; k < c.v; ++k) spanned[k] = true;
   }
+  const auto beaten = [&](const Candidate& cand) {
+    const Boundary from = nodes[cand.u], to = nodes[cand.v];
+    if (from.seam != nullptr || to.seam != nullptr || to.blob < from.blob + 2) return false;
+    double apart = 0;
+    for (std::size_t s = from.blob; s < to.blob; ++s) {
+      if (!read_whole[s]) return false;
+      apart += *read_whole[s];
+    }
+    return apart > cand.score;
+  };
+  std::vector<Crop> crops;
+  std::vector<std::size_t> asked;
+  for (std::size_t c = 0; c < candidates.size(); ++c) {
+    auto& cand = candidates[c];
+    const bool forced = leaving[cand.u] == 1 && !spanned[cand.u] && !spanned[cand.v];
+    if (forced || cand.reading) continue;
+    if (beaten(cand)) {
+      cand.score = -std::numeric_limits<double>::infinity();
+      continue;
+    }
+    if (!cand.blob.crop) cand.blob.crop = digit_crop(ink, cand.blob);
+    crops.push_back(*cand.blob.crop);
+    asked.push_back(c);
+  }
+  const auto scores = judged(judge, crops, weights.temperature);
+  for (std::size_t k = 0; k < asked.size(); ++k) {
+    candidates[asked[k]].score += scores[k];
+    candidates[asked[k]].reading = scores[k];
+  }
+}
 
-  // The best reading up to every boundary, by dynamic programming over the candidates in order
-  // of their start (each starts where an earlier one, already final, ends).
+// Step 3: the candidates of the best reading of the whole line, in order: the best reading up to
+// every boundary, by dynamic programming over the candidates in order of their start (each starts
+// where an earlier one, already final, ends); each seam a digit ends at pays for its cut.
+std::vector<std::size_t> best_path(const Lattice& lattice, const Weights& weights) {
+  const auto& [seams, nodes, candidates, read_whole] = lattice;
   constexpr double none = -std::numeric_limits<double>::infinity();
   std::vector<double> best(nodes.size(), none);
   std::vector<std::size_t> choice(nodes.size(), 0);
@@ -250,6 +266,21 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Judge* j
   std::vector<std::size_t> chosen;
   for (std::size_t v = nodes.size() - 1; v > 0; v = candidates[chosen.back()].u) chosen.push_back(choice[v]);
   std::ranges::reverse(chosen);
+  return chosen;
+}
+
+}  // namespace
+
+std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Judge* judge) {
+  if (line.empty()) return line;
+  const Weights weights;
+  const double height = median_height(line);
+  const auto whole = judge != nullptr ? whole_readings(line, ink, *judge, height, weights)
+                                      : std::vector<std::optional<double>>(line.size());
+  Lattice lattice = enumerate_candidates(line, whole, ink, height, weights);
+  if (judge != nullptr) judge_candidates(lattice, ink, *judge, weights);
+  const auto chosen = best_path(lattice, weights);
+  auto& candidates = lattice.candidates;
   if (judge != nullptr) {  // the chosen digits nothing else could be (forced) were never read
     std::vector<Crop> crops;
     std::vector<std::size_t> asked;
@@ -262,6 +293,7 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Judge* j
     const auto scores = judged(*judge, crops, weights.temperature);
     for (std::size_t k = 0; k < asked.size(); ++k) candidates[asked[k]].reading = scores[k];
   }
+  // What the judge reads as no digit at all is dropped.
   std::vector<Blob> out;
   for (const std::size_t c : chosen)
     if (judge == nullptr || *candidates[c].reading >= weights.unread) out.push_back(std::move(candidates[c].blob));

@@ -76,15 +76,97 @@ Found find_digits(const cv::Mat& picture, bool light_on_dark, const std::optiona
   return found;
 }
 
-// segment_image; `zoom`: small writing in a small part of a large picture may be read again from
-// that part alone, from `decode_full` (the picture decoded at its full size, when `gray` is smaller)
-// or else from `gray`.
-ImageRecord segment_picture(const cv::Mat& gray, const SegmentOptions& options, Judge* judge, cv::Size full, bool zoom,
-                            const std::function<cv::Mat()>& decode_full = {}) {
+// How a working picture's pixels map to the original's, in which the record gives its boxes: the
+// working picture is `part` of a source scaled by `scale`, the source being the original scaled by
+// `source_scale` (the original itself, or the picture decoded at another size). A first pass reads
+// the whole original; a second pass is another frame: the part of it where small writing lies, or
+// the whole at twice the working size.
+struct Frame {
+  cv::Size original;
+  double source_scale = 1;  // source = original * source_scale
+  cv::Rect part;            // in the source's pixels
+  double scale = 1;         // working = part * scale (set when the working picture is made)
+
+  static Frame whole(cv::Size original) { return {original, 1, cv::Rect({}, original)}; }
+
+  // A box of the working picture in the original's pixels: in the part's pixels, then placed in
+  // the source and scaled to the original (which changes nothing for the whole original).
+  Box to_original(const cv::Rect& working) const {
+    const Box in_part = original_box(working, scale, part.size());
+    const cv::Rect in_source(in_part.x + part.x, in_part.y + part.y, in_part.w, in_part.h);
+    return original_box(in_source, source_scale, original);
+  }
+};
+
+// A picture looked at up to its digits' blobs (page, polarity, size, ink, blobs): what the lines
+// are read from.
+struct Sight {
+  Found found;
+  Frame frame;                // the working picture's, in which `found` lies
+  cv::Size size;              // the working picture's
+  bool light_on_dark = false;
+  bool small = false;         // small writing the picture is too large to enlarge whole for
+};
+
+// `picture` (the frame's part of the source, or that decoded smaller) looked at up to its blobs.
+Sight look(const cv::Mat& picture, Frame frame, const SegmentOptions& options) {
+  Working working = to_working_resolution(picture, options.working_side);
+  working.scale *= static_cast<double>(picture.cols) / frame.part.width;  // working = part * scale
+  // A sheet photographed on a desk: the desk is no part of the writing (and, darker than the
+  // sheet, would pass for the picture's background and the sheet for ink).
+  const cv::Mat isolated = options.polarity == Polarity::light_on_dark ? working.image : isolate_page(working.image);
+  const bool light_on_dark = options.polarity == Polarity::automatic ? is_light_on_dark(isolated)
+                                                                     : options.polarity == Polarity::light_on_dark;
+  // Large writing is read smaller: the same digits, a fraction of the pixels.
+  const int reduction = writing_reduction(isolated, light_on_dark);
+  const cv::Mat reduced = shrink(isolated, reduction);
+  working.scale /= reduction;
+  Found found = find_digits(reduced, light_on_dark);
+  // Small writing is read again at twice its size: strokes that nearly meet (touching digits,
+  // a loop almost closed) part in the enlarged ink's grey levels, and seams find room between them.
+  const double enlarged_area = 4.0 * static_cast<double>(reduced.total());
+  const double working_area = static_cast<double>(options.working_side) * options.working_side;
+  const bool small = found.height > 0 && found.height < small_height;
+  const bool enlarge = small && enlarged_area <= working_area;
+  if (enlarge) {
+    cv::Mat enlarged;
+    cv::resize(reduced, enlarged, cv::Size(reduced.cols * 2, reduced.rows * 2), 0, 0, cv::INTER_CUBIC);
+    // With the paper's noise as measured at the picture's own size too: enlarged, the noise's
+    // grain is as coarse as the light smoothing before thresholding, and measured there alone it
+    // would pass for much stronger (a dim photo's small writing then fell below the floor).
+    found = find_digits(enlarged, light_on_dark, found.noise);
+    working.scale *= 2;
+  }
+  frame.scale = working.scale;
+  const cv::Size size = enlarge ? cv::Size(reduced.cols * 2, reduced.rows * 2) : reduced.size();
+  return {std::move(found), frame, size, light_on_dark, small && !enlarge};
+}
+
+// The digits of what `sight` found, line by line, in the original's pixels.
+std::vector<DigitRecord> read(Sight& sight, Judge* judge) {
+  auto lines = group_lines(std::move(sight.found.blobs), sight.found.height);
+  for (auto& line : lines) line = read_line(std::move(line), sight.found.ink, judge);
+  std::erase_if(lines, [](const std::vector<Blob>& line) { return line.empty(); });  // all noise
+  std::vector<DigitRecord> digits;
+  for (std::size_t l = 0; l < lines.size(); ++l)
+    for (const auto& blob : lines[l]) {
+      DigitRecord digit;
+      digit.box = sight.frame.to_original(blob.box);
+      digit.line = static_cast<int>(l);
+      digit.pixels = digit_crop(sight.found.ink, blob);
+      digits.push_back(std::move(digit));
+    }
+  return digits;
+}
+
+}  // namespace
+
+ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Judge* judge, cv::Size full,
+                          const std::function<cv::Mat()>& decode_full) {
   if (gray.empty() || gray.type() != CV_8UC1) throw Error("segment_image needs a non-empty 8-bit grayscale image");
   if (full.empty()) full = gray.size();
   // The picture at its finest: a JPEG decoded smaller than it is holds finer strokes at full size.
-  // Decoded once, when first asked for.
+  // Decoded once, when first asked for (by a second pass).
   std::optional<cv::Mat> full_decode;
   const auto finest = [&] {
     if (!decode_full || gray.size() == full) return gray;
@@ -94,83 +176,39 @@ ImageRecord segment_picture(const cv::Mat& gray, const SegmentOptions& options, 
   ImageRecord record;
   record.width = full.width;
   record.height = full.height;
-  Working working = to_working_resolution(gray, options.working_side);
-  working.scale *= static_cast<double>(gray.cols) / full.width;  // working = full * scale
-  // A sheet photographed on a desk: the desk is no part of the writing (and, darker than the
-  // sheet, would pass for the picture's background and the sheet for ink).
-  const cv::Mat isolated = options.polarity == Polarity::light_on_dark ? working.image : isolate_page(working.image);
-  const bool light_on_dark = options.polarity == Polarity::automatic ? is_light_on_dark(isolated)
-                                                                     : options.polarity == Polarity::light_on_dark;
-  // Large writing is read smaller: the same digits, a fraction of the pixels.
-  const int reduction = writing_reduction(isolated, light_on_dark);
-  const cv::Mat picture = shrink(isolated, reduction);
-  working.scale /= reduction;
-  Found found = find_digits(picture, light_on_dark);
-  // Small writing is read again at twice its size: strokes that nearly meet (touching digits,
-  // a loop almost closed) part in the enlarged ink's grey levels, and seams find room between them.
-  const double enlarged_area = 4.0 * static_cast<double>(picture.total());
-  const double working_area = static_cast<double>(options.working_side) * options.working_side;
-  const bool small = found.height > 0 && found.height < small_height;
-  if (small && enlarged_area <= working_area) {
-    cv::Mat enlarged;
-    cv::resize(picture, enlarged, cv::Size(picture.cols * 2, picture.rows * 2), 0, 0, cv::INTER_CUBIC);
-    // With the paper's noise as measured at the picture's own size too: enlarged, the noise's
-    // grain is as coarse as the light smoothing before thresholding, and measured there alone it
-    // would pass for much stronger (a dim photo's small writing then fell below the floor).
-    found = find_digits(enlarged, light_on_dark, found.noise);
-    working.scale *= 2;
-  } else if (small && zoom) {
-    // A photo too large to enlarge whole, its writing small in a small part of it (a line on a
-    // sheet photographed whole): that part alone has room to be enlarged, and more pixels to begin
-    // with when the picture was larger than the working size.
-    if (const cv::Rect writing = writing_part(found.blobs, found.height, picture.size()); !writing.empty()) {
+  Sight sight = look(gray, Frame::whole(full), options);
+  // A photo too large to enlarge whole, its writing small in a small part of it (a line on a
+  // sheet photographed whole): that part alone has room to be enlarged, and more pixels to begin
+  // with when the picture was larger than the working size.
+  if (sight.small) {
+    if (const cv::Rect writing = writing_part(sight.found.blobs, sight.found.height, sight.size); !writing.empty()) {
       const cv::Mat source = finest();
       const double source_scale = static_cast<double>(source.cols) / full.width;  // source = full * source_scale
-      const Box b = original_box(writing, working.scale / source_scale, source.size());
+      const Box b = original_box(writing, sight.frame.scale / source_scale, source.size());
       const cv::Rect part(b.x, b.y, b.w, b.h);
       SegmentOptions within = options;
       // The part's polarity is the picture's: the part may hold little paper around the ink.
-      within.polarity = light_on_dark ? Polarity::light_on_dark : Polarity::dark_on_light;
-      ImageRecord zoomed = segment_picture(source(part), within, judge, part.size(), false);
-      if (!zoomed.digits.empty()) {
-        for (auto& digit : zoomed.digits) {
-          const cv::Rect in_source(digit.box.x + part.x, digit.box.y + part.y, digit.box.w, digit.box.h);
-          digit.box = original_box(in_source, source_scale, full);
-        }
-        record.digits = std::move(zoomed.digits);
+      within.polarity = sight.light_on_dark ? Polarity::light_on_dark : Polarity::dark_on_light;
+      Sight in_part = look(source(part), Frame{full, source_scale, part}, within);
+      if (auto digits = read(in_part, judge); !digits.empty()) {
+        record.digits = std::move(digits);
         return record;
       }
     }
   }
-  auto lines = group_lines(std::move(found.blobs), found.height);
-  for (auto& line : lines) line = read_line(std::move(line), found.ink, judge);
-  std::erase_if(lines, [](const std::vector<Blob>& line) { return line.empty(); });  // all noise
-  for (std::size_t l = 0; l < lines.size(); ++l)
-    for (const auto& blob : lines[l]) {
-      DigitRecord digit;
-      digit.box = original_box(blob.box, working.scale, full);
-      digit.line = static_cast<int>(l);
-      digit.pixels = digit_crop(found.ink, blob);
-      record.digits.push_back(std::move(digit));
-    }
+  record.digits = read(sight, judge);
   // Nothing at all in a photo much larger than the working size: writing too small or faint to
   // show there (a fine pen in one corner of a 12 MP photo) may show at twice that size.
-  if (zoom && record.digits.empty() && std::max(full.width, full.height) >= 2 * options.working_side) {
+  if (record.digits.empty() && std::max(full.width, full.height) >= 2 * options.working_side) {
     const cv::Mat source = finest();
     if (std::max(source.cols, source.rows) >= 2 * options.working_side) {
-      SegmentOptions closer = options;
-      closer.working_side = 2 * options.working_side;
-      return segment_picture(source, closer, judge, full, false);
+      SegmentOptions twice = options;
+      twice.working_side = 2 * options.working_side;
+      Sight closer = look(source, Frame::whole(full), twice);
+      record.digits = read(closer, judge);
     }
   }
   return record;
-}
-
-}  // namespace
-
-ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Judge* judge, cv::Size full,
-                          const std::function<cv::Mat()>& decode_full) {
-  return segment_picture(gray, options, judge, full, true, decode_full);
 }
 
 ImageRecord segment_bytes(std::string_view bytes, const SegmentOptions& options, Judge* judge) {
