@@ -781,6 +781,11 @@ cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs, cv::Mat* faint, c
     cv::max(lows, 0.5 * highs, lows);
     weak = smooth_f > lows;
     confident = smooth_f > highs;
+    // Three float planes fewer while the smoother map is measured: a 40 MP canvas, read again at
+    // twice the working size, held eight of them at once here (420 MB of heap at its peak).
+    smooth_f.release();
+    highs.release();
+    lows.release();
     // A faint stroke is coherent and the grain is not: smoothed a little more, the grain's
     // spread falls and the stroke's level stays, so a stroke standing 6 deviations out of that
     // map's noise is ink too, though under the floor here (a faint 6 beside bolder digits was
