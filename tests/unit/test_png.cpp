@@ -294,7 +294,7 @@ TEST_SUITE("png") {
     CHECK(same(ours, theirs));
   }
 
-  TEST_CASE("every kind of PNG reads as the grey cv::imdecode gave, pixel for pixel") {
+  TEST_CASE("every kind of PNG reads as the grey cv::imdecode gave pixel for pixel") {
     using test::png_kind;
     std::vector<test::PngKind> kinds;
     for (const bool interlaced : {false, true}) {
@@ -358,7 +358,7 @@ TEST_SUITE("png") {
     CHECK(transparent > 0);
   }
 
-  TEST_CASE("a picture too large to inflate at once reads as it did, never whole in memory") {
+  TEST_CASE("a picture too large to inflate at once reads as it did and is never whole in memory") {
     // Over png_max_whole_inflate of rows: inflated by zlib a block at a time, turned grey as the
     // rows come, transparency flattened after.
     const int width = 4100, height = 4200;
@@ -372,7 +372,7 @@ TEST_SUITE("png") {
     CHECK(same(decode_image(bytes), test::old_png_grey(bytes)));
   }
 
-  TEST_CASE("damage to any kind of PNG is one line of ours, never a crash or a decoder's chatter") {
+  TEST_CASE("damage to any kind of PNG is one line of ours and never a crash or a decoder's chatter") {
     using test::png_kind;
     const std::vector<test::PngKind> kinds{
         png_kind(8, PNG_COLOR_TYPE_PALETTE),       png_kind(4, PNG_COLOR_TYPE_PALETTE, false, true),
@@ -410,7 +410,7 @@ TEST_SUITE("png") {
     }
   }
 
-  TEST_CASE("text chunks, however many and however large inflated, are not kept") {
+  TEST_CASE("text chunks however many and however large inflated are not kept") {
     // Through cv::imdecode libpng kept every zTXt chunk, inflated (up to 8 MB each): 150 of them
     // in a 1.2 MB file took digits-classify to 1.24 GB. Here they are skipped unread.
     const std::string good = test::write_png(test::png_kind(4, PNG_COLOR_TYPE_PALETTE, true), 40, 30, 7);
