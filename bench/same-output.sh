@@ -27,7 +27,9 @@ for seed in "${seeds[@]}"; do
       "$bin/digits-gen-images" --mnist data/mnist --out "$dir" --class "$class" --count "$count" --seed "$seed" > /dev/null
     fi
     "$bin/digits-classify" --quiet --pixels "$dir" > "$out/out/classify-$seed-$class.jsonl"
-    find "$dir" -name '*.png' | sort | head -50 | while read -r image; do
+    # sed, not head: head leaves when it has 50, sort may then die of SIGPIPE, and pipefail with
+    # set -e ended the whole script there (exit 141), now and then.
+    find "$dir" -name '*.png' | sort | sed -n 1,50p | while read -r image; do
       "$bin/digits-segment" "$image"
     done > "$out/out/segment-$seed-$class.jsonl"
   done
