@@ -372,9 +372,10 @@ TEST_SUITE("classify-cli") {
     // printed "libpng error: ..." beside our line.
     const TempDir tmp;
     using test::png_kind;
-    const std::vector<test::PngKind> kinds{png_kind(8, PNG_COLOR_TYPE_PALETTE, false, true), png_kind(16, PNG_COLOR_TYPE_RGB),
-                                           png_kind(8, PNG_COLOR_TYPE_RGB, true),  png_kind(8, PNG_COLOR_TYPE_GRAY, false, true),
-                                           png_kind(16, PNG_COLOR_TYPE_GRAY_ALPHA, true), png_kind(8, PNG_COLOR_TYPE_RGB_ALPHA)};
+    const std::vector<test::PngKind> kinds{
+        png_kind(8, PNG_COLOR_TYPE_PALETTE, false, true), png_kind(16, PNG_COLOR_TYPE_RGB),
+        png_kind(8, PNG_COLOR_TYPE_RGB, true),            png_kind(8, PNG_COLOR_TYPE_GRAY, false, true),
+        png_kind(16, PNG_COLOR_TYPE_GRAY_ALPHA, true),    png_kind(8, PNG_COLOR_TYPE_RGB_ALPHA)};
     std::vector<std::string> files;
     int k = 0;
     for (const test::PngKind& kind : kinds) {
