@@ -22,7 +22,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libopencv-core406 libopencv-imgproc406 libopencv-imgcodecs406 libopencv-dnn406 libopencv-contrib406 \
-      libfmt9 libmicrohttpd12 libssl3 zlib1g libarchive13 libdeflate0 libturbojpeg0 \
+      libfmt9 libmicrohttpd12 libssl3 zlib1g libarchive13 libdeflate0 libturbojpeg0 libpng16-16 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/digits /usr/local
 RUN useradd --system --no-create-home digits

@@ -20,6 +20,7 @@ build=(
   libmicrohttpd-dev                                    # the HTTP server
   libssl-dev zlib1g-dev libarchive-dev                 # SHA-256 and base64, gzip, .tgz
   libdeflate-dev                                       # fast inflate for PNG uploads
+  libpng-dev                                           # the other PNGs, read without stderr chatter
   libturbojpeg0-dev                                    # JPEG decoding without stderr chatter
 )
 data=()

@@ -4,6 +4,7 @@
 #include "base/files.hpp"
 #include "io/jpeg.hpp"
 #include "io/png.hpp"
+#include "io/flatten.hpp"
 
 #include <fmt/format.h>
 
@@ -214,64 +215,34 @@ std::optional<ImageHeader> pnm_header(std::string_view s) {
   return sized("pnm", numbers[0], numbers[1]);
 }
 
-// Which way round a decoded picture's colour channels are: OpenCV gives blue first, PNG red first.
-enum class Channels { bgr, rgb };
-
-// One grey plane of a decoded picture. Real transparency is flattened onto the background its
-// strokes stand out from.
-cv::Mat gray_of(const cv::Mat& decoded, Channels order) {
+// One grey plane of a picture cv::imdecode gave (BGR order). Real transparency is flattened onto
+// the background its strokes stand out from (lib/flatten.hpp).
+cv::Mat gray_of(const cv::Mat& decoded) {
   if (decoded.empty()) throw Error("cannot decode image (corrupt or truncated)");
   cv::Mat eight;
   if (decoded.depth() == CV_16U)
     decoded.convertTo(eight, CV_8U, 1.0 / 257);
   else
     eight = decoded;
-  const bool rgb = order == Channels::rgb;
-  if (eight.channels() != 4 && eight.channels() != 2) {
-    if (eight.channels() == 1) return eight;
-    // Our PNG reader's RGB as libpng would have turned it grey, so a file reads the same either way.
-    if (rgb) return gray_like_libpng(eight);
+  const int channels = eight.channels();
+  if (channels != 4 && channels != 2) {
+    if (channels == 1) return eight;
     cv::Mat gray;
     cv::cvtColor(eight, gray, cv::COLOR_BGR2GRAY);
     return gray;
   }
-  // Row by row, with no plane the size of the picture but the grey one: a 40 MP RGBA canvas
-  // once took a gigabyte here in whole-picture float planes.
-  const int channels = eight.channels();
-  cv::Mat gray(eight.size(), CV_8U);
-  std::uint8_t lowest = 255;
-  double opaque_sum = 0;
-  std::int64_t opaque_count = 0;
+  // Row by row, with no plane the size of the picture but the grey one (and the alpha, if any
+  // pixel is not opaque): a 40 MP RGBA canvas once took a gigabyte here in whole-picture float planes.
+  FlattenedGrey grey(eight.size());
   for (int y = 0; y < eight.rows; ++y) {
-    const cv::Mat row = eight.row(y);
-    cv::Mat gray_row = gray.row(y);
+    cv::Mat gray_row(1, eight.cols, CV_8U, grey.row(y));
     if (channels == 4)
-      cv::cvtColor(row, gray_row, rgb ? cv::COLOR_RGBA2GRAY : cv::COLOR_BGRA2GRAY);
+      cv::cvtColor(eight.row(y), gray_row, cv::COLOR_BGRA2GRAY);
     else
-      cv::extractChannel(row, gray_row, 0);
-    const std::uint8_t* in = row.ptr<std::uint8_t>();
-    const std::uint8_t* g = gray_row.ptr<std::uint8_t>();
-    for (int x = 0; x < eight.cols; ++x) {
-      const std::uint8_t alpha = in[x * channels + channels - 1];
-      lowest = std::min(lowest, alpha);
-      if (alpha >= 128) {
-        opaque_sum += g[x];
-        ++opaque_count;
-      }
-    }
+      cv::extractChannel(eight.row(y), gray_row, 0);
+    grey.record_alpha(y, 0, 1, eight.cols, eight.ptr<std::uint8_t>(y) + channels - 1, static_cast<std::size_t>(channels));
   }
-  if (lowest == 255) return gray;
-  const double level = opaque_count > 0 ? opaque_sum / static_cast<double>(opaque_count) : 0;
-  const float background = level < 128 ? 255.0f : 0.0f;
-  for (int y = 0; y < eight.rows; ++y) {
-    const std::uint8_t* in = eight.ptr<std::uint8_t>(y);
-    std::uint8_t* g = gray.ptr<std::uint8_t>(y);
-    for (int x = 0; x < eight.cols; ++x) {
-      const float a = static_cast<float>(in[x * channels + channels - 1]) * (1.0f / 255.0f);
-      g[x] = cv::saturate_cast<std::uint8_t>(static_cast<float>(g[x]) * a + (1.0f - a) * background);
-    }
-  }
-  return gray;
+  return std::move(grey).finish();
 }
 
 }  // namespace
@@ -334,7 +305,7 @@ ImageHeader checked_header(std::string_view bytes, std::int64_t max_pixels) {
   return *header;
 }
 
-// OpenCV's decoders, for every format and every kind of PNG; `reduction` as below.
+// OpenCV's decoders, for every format but PNG and most JPEGs; `reduction` as below.
 cv::Mat decode_with_opencv(std::string_view bytes, const ImageHeader& header, int reduction) {
   // cv::imdecode wants a Mat over the bytes; it only reads them.
   const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
@@ -351,7 +322,7 @@ cv::Mat decode_with_opencv(std::string_view bytes, const ImageHeader& header, in
     // an image to split into (no) planes.
     const cv::Mat decoded = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
     if (decoded.empty()) throw Error(fmt::format("cannot decode {} image (corrupt or truncated)", header.format));
-    return gray_of(decoded, Channels::bgr);
+    return gray_of(decoded);
   } catch (const cv::Exception& e) {
     throw Error(fmt::format("cannot decode {} image: {}", header.format, e.err));
   }
@@ -361,15 +332,11 @@ cv::Mat decode_with_opencv(std::string_view bytes, const ImageHeader& header, in
 // JPEG only).
 cv::Mat decode_checked(std::string_view bytes, const ImageHeader& header, std::int64_t max_pixels, int reduction) {
   cv::Mat image;
-  if (header.format == "png") {
-    if (const auto pixels = decode_simple_png(bytes))
-      image = gray_of(*pixels, Channels::rgb);
-    else if (is_simple_png(bytes))
-      throw Error("cannot decode png image (damaged: a checksum, the image data or its length is wrong)");
-  }
-  if (header.format == "jpeg")
+  if (header.format == "png")
+    image = decode_png_grey(bytes, header);  // never cv::imdecode: libpng's own handlers print
+  else if (header.format == "jpeg")
     if (auto grey = decode_jpeg_grey(bytes, reduction)) image = std::move(*grey);
-  if (image.empty()) image = decode_with_opencv(bytes, header, reduction);
+  if (image.empty() && header.format != "png") image = decode_with_opencv(bytes, header, reduction);
   if (image.empty()) throw Error(fmt::format("cannot decode {} image (corrupt or truncated)", header.format));
   if (std::int64_t{image.cols} * image.rows > max_pixels || std::min(image.cols, image.rows) < min_image_side / reduction)
     throw Error(fmt::format("decoded image is {}x{}, outside the accepted size", image.cols, image.rows));

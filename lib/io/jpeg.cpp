@@ -1,6 +1,7 @@
 #include "io/jpeg.hpp"
 
 #include "base/error.hpp"
+#include "io/exif.hpp"
 
 #include <fmt/format.h>
 #include <opencv2/core.hpp>
@@ -24,40 +25,6 @@ tjhandle decompressor() {
   return handle.get();
 }
 
-// Bounds-checked reads in the byte order a TIFF header names.
-struct Tiff {
-  std::string_view b;
-  bool little = false;
-  std::optional<std::uint32_t> read(std::size_t pos, std::size_t n) const {
-    if (pos > b.size() || n > b.size() - pos) return std::nullopt;
-    std::uint32_t v = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto byte = static_cast<std::uint8_t>(b[little ? pos + n - 1 - i : pos + i]);
-      v = (v << 8) | byte;
-    }
-    return v;
-  }
-};
-
-// Orientation (tag 0x0112) from the TIFF structure inside an Exif segment.
-int orientation_in_tiff(std::string_view tiff) {
-  if (tiff.size() < 8 || (tiff.substr(0, 2) != "II" && tiff.substr(0, 2) != "MM")) return 1;
-  const Tiff t{tiff, tiff[0] == 'I'};
-  const auto ifd = t.read(4, 4);
-  if (!ifd) return 1;
-  const auto entries = t.read(*ifd, 2);
-  if (!entries) return 1;
-  for (std::uint32_t i = 0; i < *entries; ++i) {
-    const std::size_t entry = std::size_t{*ifd} + 2 + std::size_t{i} * 12;
-    const auto tag = t.read(entry, 2), type = t.read(entry + 2, 2);
-    if (!tag || !type) return 1;
-    if (*tag != 0x0112) continue;
-    const auto value = *type == 3 ? t.read(entry + 8, 2) : std::nullopt;  // SHORT
-    return value && *value >= 1 && *value <= 8 ? static_cast<int>(*value) : 1;
-  }
-  return 1;
-}
-
 }  // namespace
 
 int jpeg_exif_orientation(std::string_view bytes) {
@@ -74,24 +41,10 @@ int jpeg_exif_orientation(std::string_view bytes) {
     const std::size_t length = std::size_t{byte(pos + 2)} << 8 | byte(pos + 3);
     if (length < 2 || length > bytes.size() - pos - 2) return 1;
     const std::string_view payload = bytes.substr(pos + 4, length - 2);
-    if (marker == 0xE1 && payload.starts_with(std::string_view("Exif\0\0", 6))) return orientation_in_tiff(payload.substr(6));
+    if (marker == 0xE1 && payload.starts_with(std::string_view("Exif\0\0", 6))) return exif_orientation(payload.substr(6));
     pos += 2 + length;
   }
   return 1;
-}
-
-cv::Mat apply_exif_orientation(const cv::Mat& image, int orientation) {
-  cv::Mat out;
-  switch (orientation) {
-    case 2: cv::flip(image, out, 1); return out;   // mirrored
-    case 3: cv::flip(image, out, -1); return out;  // upside down
-    case 4: cv::flip(image, out, 0); return out;   // mirrored upside down
-    case 5: cv::transpose(image, out); return out;
-    case 6: cv::transpose(image, out); cv::flip(out, out, 1); return out;   // a quarter turn clockwise
-    case 7: cv::transpose(image, out); cv::flip(out, out, -1); return out;
-    case 8: cv::transpose(image, out); cv::flip(out, out, 0); return out;   // a quarter turn anticlockwise
-    default: return image;
-  }
 }
 
 std::optional<cv::Mat> decode_jpeg_grey(std::string_view bytes, int reduction) {

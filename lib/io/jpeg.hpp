@@ -22,7 +22,4 @@ std::optional<cv::Mat> decode_jpeg_grey(std::string_view bytes, int reduction);
 // cannot be read.
 int jpeg_exif_orientation(std::string_view bytes);
 
-// Turns `image` upright for an EXIF orientation, as OpenCV does for the files it decodes.
-cv::Mat apply_exif_orientation(const cv::Mat& image, int orientation);
-
 }  // namespace digits

@@ -4,6 +4,7 @@
 
 #include "io/dataset.hpp"
 #include "base/files.hpp"
+#include "png_writer.hpp"
 #include "support.hpp"
 
 #include <fmt/format.h>
@@ -364,6 +365,45 @@ TEST_SUITE("classify-cli") {
     CHECK(cut.exit_code == 1);
     CHECK(test::line_count(cut.err) == 1);
     CHECK(cut.err.find("truncated") != std::string::npos);
+  }
+
+  TEST_CASE("damaged PNGs of every kind are one line of ours on stderr and no libpng's") {
+    // The kinds libpng reads (palette, 16-bit, interlaced, tRNS): through cv::imdecode, libpng
+    // printed "libpng error: ..." beside our line.
+    const TempDir tmp;
+    using test::png_kind;
+    const std::vector<test::PngKind> kinds{
+        png_kind(8, PNG_COLOR_TYPE_PALETTE, false, true), png_kind(16, PNG_COLOR_TYPE_RGB),
+        png_kind(8, PNG_COLOR_TYPE_RGB, true),            png_kind(8, PNG_COLOR_TYPE_GRAY, false, true),
+        png_kind(16, PNG_COLOR_TYPE_GRAY_ALPHA, true),    png_kind(8, PNG_COLOR_TYPE_RGB_ALPHA)};
+    std::vector<std::string> files;
+    int k = 0;
+    for (const test::PngKind& kind : kinds) {
+      const std::string good = test::write_png(kind, 96, 64, 7);
+      const auto [data, length] = test::first_idat(good);
+      std::string bad_crc = good;
+      bad_crc[data + length / 2] = static_cast<char>(bad_crc[data + length / 2] ^ 1);
+      // A zlib header that is not one, a checksum that is wrong, the file cut short.
+      for (const std::string& bytes : {test::flip_in_idat(good, 0, 0xFF), bad_crc, good.substr(0, good.size() / 2)}) {
+        files.push_back((tmp.path() / fmt::format("damaged-{}.png", k++)).string());
+        write_file_atomic(files.back(), bytes);
+      }
+    }
+    for (const auto& file : files) {
+      CAPTURE(file);
+      const auto r = test::run_binary("digits-classify", {"--model", shipped_model(), file});
+      CHECK(r.exit_code == 1);
+      CHECK(test::line_count(r.err) == 1);
+      CHECK(r.err.find("digits-classify: error: " + file + ": cannot decode png image") == 0);
+    }
+    // A sound palette picture with a damaged text chunk: libpng warns and reads it; nothing to say.
+    std::string warned = test::write_png(png_kind(8, PNG_COLOR_TYPE_PALETTE), 96, 64, 9);
+    const std::string text("\0\0\0\x0dtEXtComment\0hello\0\0\0\0", 25);
+    warned.insert(warned.size() - 12, text);
+    write_file_atomic(tmp.path() / "warned.png", warned);
+    const auto read = test::run_binary("digits-classify", {"--model", shipped_model(), (tmp.path() / "warned.png").string()});
+    CHECK(read.exit_code == 0);
+    CHECK(read.err.empty());
   }
 
   TEST_CASE("usage errors and a bad model are one line with the documented exit code") {

@@ -1,11 +1,15 @@
-// decode_simple_png (lib/png.hpp) with libpng as the oracle: whenever our fast path returns
-// pixels, libpng (through cv::imdecode) must decode the same bytes to the same pixels, and its
-// grey must be ours (gray_like_libpng), as tests/unit/test_png.cpp compares them.
+// Our PNG decoding (lib/png.hpp) with libpng through cv::imdecode as the oracle: whenever our
+// fast path returns pixels, libpng must decode the same bytes to the same pixels, and its grey
+// must be ours (gray_like_libpng); and whenever both decode_image and the way PNGs were decoded
+// before (cv::imdecode, then the flattening of transparency: tests/png_oracle.hpp) give a
+// picture, it is the same one, for every kind of PNG, as tests/unit/test_png.cpp compares them.
 
 #include "fuzz.hpp"
 
 #include "io/image.hpp"
 #include "io/png.hpp"
+#include "../png_oracle.hpp"
+#include "base/error.hpp"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -55,8 +59,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // As its caller (decode_image) does: the header's size is checked first.
   const auto header = read_image_header(bytes);
   if (!header || header->format != "png" || std::int64_t{header->width} * header->height > default_max_pixels) return 0;
+  cv::Mat grey;
+  try {
+    grey = decode_image(bytes);
+  } catch (const Error&) {
+  }
+  if (!grey.empty()) {
+    const cv::Mat old = test::old_png_grey(bytes);
+    FUZZ_CHECK(old.empty() || same(grey, old));
+  }
   const auto ours = decode_simple_png(bytes);
   if (!ours) return 0;
+  // Inflated a few rows at a time, as a picture too large for libdeflate: the same pixels.
+  const auto streamed = decode_simple_png(bytes, 64);
+  FUZZ_CHECK(streamed && same(*streamed, *ours));
   FUZZ_CHECK(!ours->empty() && ours->depth() == CV_8U && ours->channels() >= 1 && ours->channels() <= 4);
   FUZZ_CHECK(ours->cols == header->width && ours->rows == header->height);
   const cv::Mat theirs = libpng_reads(bytes, cv::IMREAD_UNCHANGED);
