@@ -22,9 +22,8 @@ PaperNoise paper_noise(const cv::Mat& smooth) {
 // Ink must stand out of the paper's noise and be at least ~16% darker than the paper. Ink half as
 // bright as the paper always is ink: where ink covers more than a quarter of the picture (a tight
 // crop of digits) the percentiles measure the ink, not the paper's noise.
-constexpr double lowest_floor = 40, highest_floor = 128;
-double noise_floor(const PaperNoise& noise) {
-  return std::min(highest_floor, std::max(lowest_floor, noise.median + 6 * noise.sigma));
+double noise_floor(const PaperNoise& noise, const BinariseTuning& tuning) {
+  return std::min(tuning.highest_floor, std::max(tuning.lowest_floor, noise.median + tuning.floor_sigmas * noise.sigma));
 }
 
 // The floor the noise sets in `map` (an ink map, smoothed), pixel by pixel where the paper is lit
@@ -32,35 +31,35 @@ double noise_floor(const PaperNoise& noise) {
 // paper's level, so the noise in it is stronger where the paper is darker (a vignette, a shadow),
 // weaker where it is lit. Measured on the map (as float) times `lit` (the paper's level over its
 // mean), where it is even, its spread times `scale`.
-cv::Mat noise_floor(const cv::Mat& map_f, const cv::Mat& lit, double scale) {
+cv::Mat noise_floor(const cv::Mat& map_f, const cv::Mat& lit, double scale, const BinariseTuning& tuning) {
   cv::Mat even;
   cv::Mat(map_f.mul(lit)).convertTo(even, CV_8U);
   const PaperNoise noise = paper_noise(even);
-  cv::Mat floor = cv::Scalar::all(noise.median + 6 * scale * noise.sigma) / lit;
-  cv::min(floor, highest_floor, floor);
-  cv::max(floor, lowest_floor, floor);
+  cv::Mat floor = cv::Scalar::all(noise.median + tuning.floor_sigmas * scale * noise.sigma) / lit;
+  cv::min(floor, tuning.highest_floor, floor);
+  cv::max(floor, tuning.lowest_floor, floor);
   return floor;
 }
 
 }  // namespace
 
 cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs, cv::Mat* faint, const std::optional<PaperNoise>& noise,
-                 PaperNoise* measured, const cv::Mat& paper_level) {
+                 PaperNoise* measured, const cv::Mat& paper_level, const BinariseTuning& tuning) {
   cv::Mat smooth;
-  cv::GaussianBlur(ink, smooth, cv::Size(3, 3), 0);
+  cv::GaussianBlur(ink, smooth, cv::Size(tuning.smoothing, tuning.smoothing), 0);
   // Each measure can only overstate the noise: the map's own where its ink is much of it, the
   // one given (from the picture at its own size, where this map is it enlarged) never by the
   // enlargement's coarser grain. The lower is the nearer.
   const PaperNoise own = paper_noise(smooth);
   const auto [median, sigma] = noise && noise->sigma < own.sigma ? *noise : own;
   if (measured != nullptr) *measured = {median, sigma};
-  const double floor = noise_floor({median, sigma});
+  const double floor = noise_floor({median, sigma}, tuning);
   cv::Mat scratch;
   const double otsu = cv::threshold(smooth, scratch, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
   const double high = std::max(otsu, floor);
-  const double low = std::max(0.5 * high, std::min(floor, 25.0 + median));
+  const double low = std::max(tuning.low_share * high, std::min(floor, tuning.low_above_median + median));
   // Faint rules can fall below even the low threshold between the digits they touch.
-  if (faint != nullptr) *faint = smooth > std::max(median + 3 * sigma, 0.75 * low);
+  if (faint != nullptr) *faint = smooth > std::max(median + tuning.faint_sigmas * sigma, tuning.faint_share * low);
   cv::Mat weak, confident;  // confident: above `high`, unless set here
   if (floor <= otsu) {
     weak = smooth > low;
@@ -73,21 +72,26 @@ cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs, cv::Mat* faint, c
     const double scale = sigma / own.sigma;
     cv::Mat smooth_f;
     smooth.convertTo(smooth_f, CV_32F);
-    const cv::Mat floors = noise_floor(smooth_f, lit, scale);
+    const cv::Mat floors = noise_floor(smooth_f, lit, scale, tuning);
     cv::Mat highs, lows;
     cv::max(floors, otsu, highs);
-    cv::min(floors, 25.0 + median, lows);
-    cv::max(lows, 0.5 * highs, lows);
+    cv::min(floors, tuning.low_above_median + median, lows);
+    cv::max(lows, tuning.low_share * highs, lows);
     weak = smooth_f > lows;
     confident = smooth_f > highs;
+    // Three float planes fewer while the smoother map is measured: a 40 MP canvas, read again at
+    // twice the working size, held eight of them at once here (420 MB of heap at its peak).
+    smooth_f.release();
+    highs.release();
+    lows.release();
     // A faint stroke is coherent and the grain is not: smoothed a little more, the grain's
     // spread falls and the stroke's level stays, so a stroke standing 6 deviations out of that
     // map's noise is ink too, though under the floor here (a faint 6 beside bolder digits was
     // lost whole).
     cv::Mat smoother, smoother_f;
-    cv::GaussianBlur(ink, smoother, cv::Size(0, 0), 1.0);
+    cv::GaussianBlur(ink, smoother, cv::Size(0, 0), tuning.smoother_sigma);
     smoother.convertTo(smoother_f, CV_32F);
-    cv::Mat levels = noise_floor(smoother_f, lit, scale);
+    cv::Mat levels = noise_floor(smoother_f, lit, scale, tuning);
     const cv::Mat lower = levels < floors;
     cv::max(levels, otsu, levels);
     confident |= (smoother_f > levels) & lower;

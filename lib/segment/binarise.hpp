@@ -2,6 +2,7 @@
 // Ink or paper, pixel by pixel: an ink map thresholded with hysteresis above the paper's noise.
 
 #include "segment/common.hpp"
+#include "segment/tuning.hpp"
 
 #include <opencv2/core.hpp>
 
@@ -28,6 +29,6 @@ struct PaperNoise {
 // paper's noise.
 cv::Mat binarise(const cv::Mat& ink, std::vector<Blob>* blobs = nullptr, cv::Mat* faint = nullptr,
                  const std::optional<PaperNoise>& noise = std::nullopt, PaperNoise* measured = nullptr,
-                 const cv::Mat& paper_level = {});
+                 const cv::Mat& paper_level = {}, const BinariseTuning& tuning = {});
 
 }  // namespace digits

@@ -8,21 +8,21 @@ namespace digits {
 
 namespace {
 
-// Steeper than this (about 17 degrees) is no line of writing but digits stacked out of line.
-constexpr double max_slope = 0.3;
-
 struct TextLine {
   std::vector<Blob> members;
   double height = 0;  // of the page's digits
   double page_slope = 0;  // what a line too short to have a slope of its own follows
+  const LinesTuning* tuning = nullptr;
 
   // The members whose middle tells where the line runs: not a fragment (a speck, the loop of a 6
   // whose faint stem was lost) sitting above or below it. All of them if there are no others.
-  static bool full_height(const Blob& b, double height) { return b.box.height >= 0.6 * height; }
+  static bool full_height(const Blob& b, double height, const LinesTuning& tuning) {
+    return b.box.height >= tuning.full_height * height;
+  }
   std::vector<const Blob*> guides() const {
     std::vector<const Blob*> out;
     for (const auto& b : members)
-      if (full_height(b, height)) out.push_back(&b);
+      if (full_height(b, height, *tuning)) out.push_back(&b);
     if (out.empty())
       for (const auto& b : members) out.push_back(&b);
     return out;
@@ -41,7 +41,8 @@ struct TextLine {
     my /= static_cast<double>(g.size());
     double sxx = 0, sxy = 0;
     for (const auto* b : g) sxx += (cx(*b) - mx) * (cx(*b) - mx), sxy += (cx(*b) - mx) * (cy(*b) - my);
-    return sxx > 0 ? std::clamp(sxy / sxx, -max_slope, max_slope) : page_slope;
+    // Steeper than max_slope is no line of writing but digits stacked out of line.
+    return sxx > 0 ? std::clamp(sxy / sxx, -tuning->max_slope, tuning->max_slope) : page_slope;
   }
   static double cx(const Blob& b) { return b.box.x + b.box.width / 2.0; }
   static double cy(const Blob& b) { return b.box.y + b.box.height / 2.0; }
@@ -52,19 +53,19 @@ struct TextLine {
 // further it is off level. A line's first digit has no slope of its own, and on a steep line (a
 // photo turned by 10 degrees, writing that climbs) its second digit could be out of its reach at
 // slope 0 and start a line of its own.
-double page_slope(const std::vector<Blob>& blobs, double height) {
+double page_slope(const std::vector<Blob>& blobs, double height, const LinesTuning& tuning) {
   // `blobs` are in order of their middles' abscissae.
   std::vector<cv::Point2d> pairs;  // (dx, dy) of each pair
   for (std::size_t i = 0; i < blobs.size(); ++i) {
-    if (!TextLine::full_height(blobs[i], height)) continue;
+    if (!TextLine::full_height(blobs[i], height, tuning)) continue;
     for (std::size_t j = i + 1; j < blobs.size(); ++j) {
       const double dx = TextLine::cx(blobs[j]) - TextLine::cx(blobs[i]);
-      if (dx > 4 * height) break;
-      if (!TextLine::full_height(blobs[j], height) || dx <= 0) continue;
+      if (dx > tuning.pair_reach * height) break;
+      if (!TextLine::full_height(blobs[j], height, tuning) || dx <= 0) continue;
       pairs.emplace_back(dx, TextLine::cy(blobs[j]) - TextLine::cy(blobs[i]));
     }
   }
-  const double spread = 0.15 * height;
+  const double spread = tuning.level_spread * height;
   const auto level = [&](double slope) {
     double sum = 0;
     for (const auto& p : pairs) {
@@ -75,7 +76,7 @@ double page_slope(const std::vector<Blob>& blobs, double height) {
   };
   // Level writing wins ties: steps of 0.01 outwards from 0.
   double best = 0, best_level = level(0);
-  for (int step = 1; step <= static_cast<int>(std::lround(max_slope * 100)); ++step)
+  for (int step = 1; step <= static_cast<int>(std::lround(tuning.max_slope * 100)); ++step)
     for (const double slope : {step / 100.0, -step / 100.0})
       if (const double l = level(slope); l > best_level + 1e-9) best = slope, best_level = l;
   return best;
@@ -83,12 +84,12 @@ double page_slope(const std::vector<Blob>& blobs, double height) {
 
 }  // namespace
 
-std::vector<std::vector<Blob>> group_lines(std::vector<Blob> blobs, double height) {
+std::vector<std::vector<Blob>> group_lines(std::vector<Blob> blobs, double height, const LinesTuning& tuning) {
   std::ranges::sort(blobs, [](const Blob& a, const Blob& b) { return TextLine::cx(a) < TextLine::cx(b); });
-  const double slope_of_page = page_slope(blobs, height);
+  const double slope_of_page = page_slope(blobs, height, tuning);
   std::vector<TextLine> lines;
   for (auto& blob : blobs) {
-    const double tolerance = 0.5 * std::max<double>(height, blob.box.height);
+    const double tolerance = tuning.tolerance * std::max<double>(height, blob.box.height);
     TextLine* best = nullptr;
     double best_distance = tolerance;
     for (auto& line : lines) {
@@ -98,14 +99,14 @@ std::vector<std::vector<Blob>> group_lines(std::vector<Blob> blobs, double heigh
     if (best)
       best->members.push_back(std::move(blob));
     else
-      lines.push_back({{std::move(blob)}, height, slope_of_page});
+      lines.push_back({{std::move(blob)}, height, slope_of_page, &tuning});
   }
   // Order lines by their height at a common abscissa, so a slanted page still reads top down.
   double x_mid = 0, slope_sum = 0;
   std::size_t count = 0, sloped = 0;
   for (const auto& line : lines) {
     for (const auto& b : line.members) x_mid += TextLine::cx(b), ++count;
-    if (line.members.size() >= 3) slope_sum += line.slope(), ++sloped;
+    if (line.members.size() >= tuning.min_sloped) slope_sum += line.slope(), ++sloped;
   }
   if (count > 0) x_mid /= static_cast<double>(count);
   const double slope = sloped > 0 ? slope_sum / static_cast<double>(sloped) : 0;

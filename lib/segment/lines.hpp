@@ -3,6 +3,7 @@
 // bottom, digits left to right.
 
 #include "segment/common.hpp"
+#include "segment/tuning.hpp"
 
 #include <vector>
 
@@ -10,6 +11,6 @@ namespace digits {
 
 // Groups digits into text lines (following the line's slope, so rotated or sloping writing
 // stays one line) and orders them: lines top to bottom, digits left to right.
-std::vector<std::vector<Blob>> group_lines(std::vector<Blob> blobs, double height);
+std::vector<std::vector<Blob>> group_lines(std::vector<Blob> blobs, double height, const LinesTuning& tuning = {});
 
 }  // namespace digits

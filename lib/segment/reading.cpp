@@ -12,8 +12,8 @@
 
 namespace digits {
 
-double reading_score(const Probabilities& digits, float not_digit, double temperature) {
-  const double floor = temperature * std::log(1e-4);
+double reading_score(const Probabilities& digits, float not_digit, double temperature, double lowest) {
+  const double floor = temperature * lowest;
   // The digits' probabilities come without the not-one-digit share: back to the outputs.
   const double one_digit = 1.0 - not_digit;
   const double top = *std::ranges::max_element(digits) * one_digit;
@@ -31,46 +31,6 @@ struct Boundary {
   const Seam* seam = nullptr;  // none: at that blob's left edge
 };
 
-// The weights of read_line's choice, in units of the judge's log-probability. Tuned on
-// generated lines of clean, touching and photographed digits (bench-segment): the judge's
-// not-one-digit output does most of the work, and the results barely move with these.
-struct Weights {
-  double per_crossing = 0.6;   // cutting a stroke: touching digits meet in one, a 0 has two
-  double join = 0.6;           // one digit from two blobs the ink did not connect
-  double join_per_gap = 3.0;   // ... the wider the gap between them (in digit heights), the less likely
-  double too_wide = 1.5;       // per digit height beyond wide_from: two digits are wider than one
-  double wide_from = 1.2;
-  double far_too_wide = 3.0;   // and more beyond far_wide_from: no one digit is that wide
-  double far_wide_from = 2.0;
-  double too_short = 6.0;      // per digit height below short_from: a fragment, not a digit
-  double short_from = 0.8;
-  // Some doubt about every extra digit: a cut must buy a better reading. (1.0 while the judge had
-  // never seen a cut part: it doubted the parts of every cut, right or wrong.)
-  double per_digit = 0.2;
-  double narrow_doubt = -2.5;  // ink too narrow for two digits side by side is cut only when read this badly
-  double no_digit = -4.0;      // ink read this badly is surely no one digit: its seams may cross a stroke more
-  // Blobs further apart (in digit heights) are never one digit: pieces of a broken stroke nearly
-  // touch, and judging every pair of neighbours would double the work on clean writing.
-  double max_gap = 0.12;
-  double max_width = 2.3;      // nor is ink this much wider than a digit height (a 2 with a long tail is 2)
-  std::size_t max_blobs = 8;
-  // A part cut off with less ink than a stroke this many digit heights long is a sliver (a seam
-  // grazing a stroke's end): no digit, though it may belong to one.
-  double min_ink = 0.3;
-  // Ink the judge reads this badly (reading_score of its likeliest digit, and of being one) is
-  // no digit at all: specks of a dim photo's noise joined into something digit-sized, the grain
-  // of a desk, what is left of a line.
-  double unread = std::log(0.003);
-  // Where the judge is as sure of two readings (its probabilities round to 1 either way: a 5's
-  // flag given to the 1 beside it reads 7), the cut through less ink: a junction is thinner than
-  // a stroke. Per unit of a seam's cost (a stroke crossed costs about 2.5).
-  double per_seam_cost = 0.01;
-  // How soft the judge's outputs are made before they are scored (reading_score): 1 takes them
-  // as they are. Tuned on bench-segment: 2, 2.5 and 3 read touching digits alike, 1.5 and 4
-  // worse than 1.
-  double temperature = 2.5;
-};
-
 double median_height(const std::vector<Blob>& line) {
   std::vector<int> heights;
   for (const auto& b : line) heights.push_back(b.box.height);
@@ -81,18 +41,19 @@ double median_height(const std::vector<Blob>& line) {
 }
 
 // The judge's readings of the crops, scored by reading_score.
-std::vector<double> judged(Judge& judge, std::span<const Crop> crops, double temperature) {
+std::vector<double> judged(Judge& judge, std::span<const Crop> crops, const ReadingTuning& weights) {
   std::vector<Probabilities> probabilities(crops.size());
   std::vector<float> not_digit(crops.size());
   judge.probabilities(crops, probabilities, not_digit);
   std::vector<double> out(crops.size());
-  for (std::size_t k = 0; k < crops.size(); ++k) out[k] = reading_score(probabilities[k], not_digit[k], temperature);
+  for (std::size_t k = 0; k < crops.size(); ++k)
+    out[k] = reading_score(probabilities[k], not_digit[k], weights.temperature, weights.lowest_score);
   return out;
 }
 
 // How plausible a digit's shape is: ink much wider than the line's digits are tall is more than
 // one, much shorter is a fragment.
-double shape(const Blob& blob, double height, const Weights& weights) {
+double shape(const Blob& blob, double height, const ReadingTuning& weights) {
   const double w = blob.box.width / height, h = blob.box.height / height;
   return -weights.too_wide * std::max(0.0, w - weights.wide_from) -
          weights.far_too_wide * std::max(0.0, w - weights.far_wide_from) - weights.too_short * std::max(0.0, weights.short_from - h);
@@ -120,17 +81,17 @@ struct Lattice {
 // The judge's scores of the blobs that could hold two digits (if only two leaning together),
 // each read whole in one batch (their crops kept in them); none for the others.
 std::vector<std::optional<double>> whole_readings(std::vector<Blob>& line, const cv::Mat& ink, Judge& judge,
-                                                  double height, const Weights& weights) {
+                                                  double height, const Tuning& tuning) {
   std::vector<std::optional<double>> whole(line.size());
   std::vector<std::size_t> asked;
   std::vector<Crop> crops;
   for (std::size_t s = 0; s < line.size(); ++s)
-    if (may_hold_two(line[s], height, true)) {
+    if (may_hold_two(line[s], height, true, tuning.seams)) {
       line[s].crop = digit_crop(ink, line[s]);
       crops.push_back(*line[s].crop);
       asked.push_back(s);
     }
-  const auto scores = judged(judge, crops, weights.temperature);
+  const auto scores = judged(judge, crops, tuning.reading);
   for (std::size_t k = 0; k < asked.size(); ++k) whole[asked[k]] = scores[k];
   return whole;
 }
@@ -138,7 +99,8 @@ std::vector<std::optional<double>> whole_readings(std::vector<Blob>& line, const
 // Step 1: every digit the line could hold, scored by shape and joins, and by the judge's reading
 // where `whole` has it. A blob is cut at its seams unless the judge read it well enough whole.
 Lattice enumerate_candidates(const std::vector<Blob>& line, const std::vector<std::optional<double>>& whole,
-                             const cv::Mat& ink, double height, const Weights& weights) {
+                             const cv::Mat& ink, double height, const Tuning& tuning) {
+  const ReadingTuning& weights = tuning.reading;
   const std::size_t n = line.size();
   // A blob that the judge reads well enough as one digit is not cut: most digits stand alone,
   // and asking about every way to cut them costs dozens of readings. Well enough is exact: cut
@@ -153,10 +115,11 @@ Lattice enumerate_candidates(const std::vector<Blob>& line, const std::vector<st
   std::vector<std::size_t> first(n + 1);  // each blob's left edge among the nodes
   std::vector<double> min_ink(n);
   for (std::size_t s = 0; s < n; ++s) {
+    const Blob& blob = line[s];
     if (!whole[s])
-      seams[s] = candidate_seams(line[s], height, ink);
-    else if (*whole[s] + shape(line[s], height, weights) < (may_hold_two(line[s], height) ? keeps_whole : weights.narrow_doubt))
-      seams[s] = candidate_seams(line[s], height, ink, *whole[s] < weights.no_digit ? Doubt::certain : Doubt::doubted);
+      seams[s] = candidate_seams(blob, height, ink, Doubt::none, tuning.seams);
+    else if (*whole[s] + shape(blob, height, weights) < (may_hold_two(blob, height, false, tuning.seams) ? keeps_whole : weights.narrow_doubt))
+      seams[s] = candidate_seams(blob, height, ink, *whole[s] < weights.no_digit ? Doubt::certain : Doubt::doubted, tuning.seams);
     first[s] = nodes.size();
     nodes.push_back({s, nullptr});
     for (const auto& seam : seams[s]) nodes.push_back({s, &seam});
@@ -207,7 +170,7 @@ Lattice enumerate_candidates(const std::vector<Blob>& line, const std::vector<st
 // is that digit whatever the judge says; one that joins blobs whose readings apart beat it
 // whatever the judge would say of it (no reading scores above 0) cannot be chosen. Digits
 // written close together are most such joins.
-void judge_candidates(Lattice& lattice, const cv::Mat& ink, Judge& judge, const Weights& weights) {
+void judge_candidates(Lattice& lattice, const cv::Mat& ink, Judge& judge, const ReadingTuning& weights) {
   auto& [seams, nodes, candidates, read_whole] = lattice;
   std::vector<int> leaving(nodes.size(), 0);
   std::vector<bool> spanned(nodes.size(), false);
@@ -239,7 +202,7 @@ void judge_candidates(Lattice& lattice, const cv::Mat& ink, Judge& judge, const 
     crops.push_back(*cand.blob.crop);
     asked.push_back(c);
   }
-  const auto scores = judged(judge, crops, weights.temperature);
+  const auto scores = judged(judge, crops, weights);
   for (std::size_t k = 0; k < asked.size(); ++k) {
     candidates[asked[k]].score += scores[k];
     candidates[asked[k]].reading = scores[k];
@@ -249,7 +212,7 @@ void judge_candidates(Lattice& lattice, const cv::Mat& ink, Judge& judge, const 
 // Step 3: the candidates of the best reading of the whole line, in order: the best reading up to
 // every boundary, by dynamic programming over the candidates in order of their start (each starts
 // where an earlier one, already final, ends); each seam a digit ends at pays for its cut.
-std::vector<std::size_t> best_path(const Lattice& lattice, const Weights& weights) {
+std::vector<std::size_t> best_path(const Lattice& lattice, const ReadingTuning& weights) {
   const auto& [seams, nodes, candidates, read_whole] = lattice;
   constexpr double none = -std::numeric_limits<double>::infinity();
   std::vector<double> best(nodes.size(), none);
@@ -271,13 +234,13 @@ std::vector<std::size_t> best_path(const Lattice& lattice, const Weights& weight
 
 }  // namespace
 
-std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Judge* judge) {
+std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Judge* judge, const Tuning& tuning) {
   if (line.empty()) return line;
-  const Weights weights;
+  const ReadingTuning& weights = tuning.reading;
   const double height = median_height(line);
-  const auto whole = judge != nullptr ? whole_readings(line, ink, *judge, height, weights)
+  const auto whole = judge != nullptr ? whole_readings(line, ink, *judge, height, tuning)
                                       : std::vector<std::optional<double>>(line.size());
-  Lattice lattice = enumerate_candidates(line, whole, ink, height, weights);
+  Lattice lattice = enumerate_candidates(line, whole, ink, height, tuning);
   if (judge != nullptr) judge_candidates(lattice, ink, *judge, weights);
   const auto chosen = best_path(lattice, weights);
   auto& candidates = lattice.candidates;
@@ -290,7 +253,7 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Judge* j
         crops.push_back(*cand.blob.crop);
         asked.push_back(c);
       }
-    const auto scores = judged(*judge, crops, weights.temperature);
+    const auto scores = judged(*judge, crops, weights);
     for (std::size_t k = 0; k < asked.size(); ++k) candidates[asked[k]].reading = scores[k];
   }
   // What the judge reads as no digit at all is dropped.

@@ -6,6 +6,7 @@
 
 #include "segment/common.hpp"
 #include "segment/judge.hpp"
+#include "segment/tuning.hpp"
 
 #include <opencv2/core.hpp>
 
@@ -17,10 +18,11 @@ namespace digits {
 // `not_digit`, the chance that it is not one digit): `temperature` times the log-probability of the
 // likeliest output, the outputs softened to that temperature, that is -T log(1 + the sum over
 // the other outputs of (p / p_top)^(1/T)); never above the plain log-probability (T = 1), nor
-// below T log(1e-4). The plain one rounds to 0 for every confident reading: between two readings
+// below T `lowest` (log 1e-4). The plain one rounds to 0 for every confident reading: between two readings
 // the network is sure of (a 5 and a 1 read apart, or the 5's flag given to the 1 and read 7) it
 // cannot choose. Softened, a confident reading pays for its runner-up outputs by their margins.
-double reading_score(const Probabilities& digits, float not_digit, double temperature);
+double reading_score(const Probabilities& digits, float not_digit, double temperature,
+                     double lowest = ReadingTuning{}.lowest_score);
 
 // Reads one text line's blobs, left to right, into digits. Each blob is cut at its candidate
 // seams into pieces; consecutive pieces (of one blob, or of neighbours close enough to be one
@@ -29,6 +31,7 @@ double reading_score(const Probabilities& digits, float not_digit, double temper
 // digit of the line, cutting few strokes; what the judge reads as no digit at all is dropped (the
 // line may come back empty). Without a judge shape and cuts alone decide. `ink` is the ink map
 // the blobs were found in.
-std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Judge* judge);
+std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Judge* judge,
+                            const Tuning& tuning = default_tuning());
 
 }  // namespace digits

@@ -22,8 +22,8 @@ namespace {
 // least half ink is a stroke, for counting the strokes a path crosses.
 class SeamField {
  public:
-  SeamField(const cv::Mat& mask, int lo, int hi, double stroke)
-      : mask_(mask), lo_(lo), w_(hi - lo + 1), h_(mask.rows),
+  SeamField(const cv::Mat& mask, int lo, int hi, double stroke, const SeamsTuning& tuning)
+      : entry(tuning.entry), side_step(tuning.side_step), hug(tuning.hug), mask_(mask), lo_(lo), w_(hi - lo + 1), h_(mask.rows),
         down_(static_cast<std::size_t>(w_) * static_cast<std::size_t>(h_)), up_(down_.size()),
         from_above_(down_.size(), 0), from_below_(down_.size(), 0) {
     const float per_pixel = static_cast<float>(1.0 / std::max(1.0, stroke));
@@ -76,7 +76,7 @@ class SeamField {
   }
 
  private:
-  static constexpr float entry = 1.5f, side_step = 0.05f, hug = 0.07f;
+  const float entry, side_step, hug;
 
   // How much of the pixel is ink, 0 to 1.
   float ink(int y, int i) const { return mask_.at<std::uint8_t>(y, lo_ + i) * (1.0f / 255.0f); }
@@ -132,12 +132,12 @@ double mean_x(const Seam& s) {
 
 }  // namespace
 
-bool may_hold_two(const Blob& blob, double height, bool doubted) {
-  return blob.box.width >= (doubted ? 0.3 : 0.7) * std::max<double>(blob.box.height, height);
+bool may_hold_two(const Blob& blob, double height, bool doubted, const SeamsTuning& tuning) {
+  return blob.box.width >= (doubted ? tuning.two_leaning : tuning.two_wide) * std::max<double>(blob.box.height, height);
 }
 
-std::vector<Seam> candidate_seams(const Blob& blob, double height, const cv::Mat& ink, Doubt doubt) {
-  if (!may_hold_two(blob, height, doubt != Doubt::none)) return {};
+std::vector<Seam> candidate_seams(const Blob& blob, double height, const cv::Mat& ink, Doubt doubt, const SeamsTuning& tuning) {
+  if (!may_hold_two(blob, height, doubt != Doubt::none, tuning)) return {};
   const double full_ref = std::max<double>(blob.box.height, height);
   // How much ink each pixel of the blob holds (0-255): where strokes merely touch, the ink map
   // is fainter than in a stroke, so a seam through the junction costs less than one through a
@@ -147,18 +147,18 @@ std::vector<Seam> candidate_seams(const Blob& blob, double height, const cv::Mat
     weight = cv::Mat(blob.mask.size(), CV_8U, cv::Scalar(0));
     ink(blob.box).copyTo(weight, blob.mask);
   }
-  // Seams are looked for with the digit at most 96 px tall: the search costs the square of the
+  // Seams are looked for with the digit at most search_height tall: the search costs the square of the
   // size. Not smaller: where two strokes run close, a coarser grid merges them into one thick
   // stroke and the cut between them looks dearer than one through a loop.
-  const double f = std::min(1.0, 96.0 / full_ref);
+  const double f = std::min(1.0, tuning.search_height / full_ref);
   cv::Mat mask = weight;
   if (f < 1)
     cv::resize(weight, mask, cv::Size(std::max(1, static_cast<int>(std::lround(weight.cols * f))),
                                       std::max(1, static_cast<int>(std::lround(weight.rows * f)))), 0, 0, cv::INTER_AREA);
   const double ref = full_ref * f;
   const int w = mask.cols;
-  const int step = std::max(1, static_cast<int>(0.05 * ref));
-  const int margin = std::max(2, static_cast<int>(0.12 * ref));
+  const int step = std::max(1, static_cast<int>(tuning.step * ref));
+  const int margin = std::max(2, static_cast<int>(tuning.margin * ref));
   if (w - 2 * margin < 1) return {};
   const double stroke = stroke_width(mask >= 128);
   // Touching digits meet in one stroke. A cut through two (across a loop, or where overlapping
@@ -169,7 +169,7 @@ std::vector<Seam> candidate_seams(const Blob& blob, double height, const cv::Mat
   // The cheapest path through points across the blob at a quarter, half and three quarters of
   // its height: where digits overlap, the way between them is not the cheapest way overall,
   // but it is the cheapest through the gap they leave at some height.
-  const SeamField field(mask, margin, w - 1 - margin, stroke);
+  const SeamField field(mask, margin, w - 1 - margin, stroke, tuning);
   std::vector<Seam> found;
   for (const int y : {mask.rows / 4, mask.rows / 2, 3 * mask.rows / 4})
     for (int x = margin; x <= w - 1 - margin; x += step)
@@ -178,7 +178,7 @@ std::vector<Seam> candidate_seams(const Blob& blob, double height, const cv::Mat
   // of a digit height) adds nothing. Seams may cross: of two ways around a stroke where digits
   // overlap, the judge picks.
   std::ranges::sort(found, [](const Seam& a, const Seam& b) { return a.cost < b.cost; });
-  const double near = std::max(2.0, 0.05 * ref);
+  const double near = std::max(2.0, tuning.apart * ref);
   std::vector<Seam> out;
   for (auto& seam : found) {
     const bool fresh = std::ranges::all_of(out, [&](const Seam& o) { return mean_distance(seam, o) >= near; });

@@ -3,6 +3,7 @@
 // and cross ink only where digits meet, and the parts of a blob between them.
 
 #include "segment/common.hpp"
+#include "segment/tuning.hpp"
 
 #include <opencv2/core.hpp>
 
@@ -27,7 +28,7 @@ enum class Doubt {
 
 // Narrower ink is one digit (or part of one): two digits side by side are wider. Unless the
 // judge doubts it is one digit (`doubted`): two 1s, or a 1 and a 7, leaning together are narrow.
-bool may_hold_two(const Blob& blob, double height, bool doubted = false);
+bool may_hold_two(const Blob& blob, double height, bool doubted = false, const SeamsTuning& tuning = {});
 
 // The places where `blob` could hold two digits side by side: cheap seams crossing few strokes,
 // left to right (by their mean column), each running apart from the cheaper ones though it may
@@ -35,7 +36,8 @@ bool may_hold_two(const Blob& blob, double height, bool doubted = false);
 // when doubted, than two leaning together could be. A seam crosses one stroke (two in ink as
 // wide as a digit is tall), one more when the doubt is certain.
 // With `ink` (the ink map the blob was found in) a seam pays for the ink it cuts, not only the mask.
-std::vector<Seam> candidate_seams(const Blob& blob, double height, const cv::Mat& ink = {}, Doubt doubt = Doubt::none);
+std::vector<Seam> candidate_seams(const Blob& blob, double height, const cv::Mat& ink = {}, Doubt doubt = Doubt::none,
+                                  const SeamsTuning& tuning = {});
 
 // True when seam a is nowhere right of seam b: the part between them is well defined.
 bool left_of(const Seam& a, const Seam& b);

@@ -4,6 +4,7 @@
 // small writing in a small part of a large photo from that part alone.
 
 #include "segment/common.hpp"
+#include "segment/tuning.hpp"
 
 #include <opencv2/core.hpp>
 
@@ -11,19 +12,18 @@
 
 namespace digits {
 
-// Digits shorter than this are read at twice their size (bench-segment at 1000 per class: touching
-// 93.6 -> 94.5%, grid 94.3 -> 95.8%, only the pen class an image worse; 26 or 40 gained less).
-inline constexpr double small_height = 32;
-
 // How many times smaller the picture (polarity as given) may be read with its digits still
 // comfortably large: 1, 2 or 4, judged from a glance at a quarter of its size. Large writing
 // carries no more information at full size, only more pixels to process.
-int writing_reduction(const cv::Mat& gray, bool light_on_dark);
+int writing_reduction(const cv::Mat& gray, bool light_on_dark, const Tuning& tuning = default_tuning());
+
+// Whether writing of typical `height` is small: read at twice its size.
+bool small_writing(double height, const SizeTuning& tuning = {});
 
 // Where small writing (`blobs` of typical `height`, found in a picture of `size`) lies: the blobs
 // of about the digits' height (not a shadow's edge or the desk), with room around them for digits
 // too faint to be found at this size, along the line most of all. Empty when that is more than a
 // quarter of the picture.
-cv::Rect writing_part(const std::vector<Blob>& blobs, double height, const cv::Size& size);
+cv::Rect writing_part(const std::vector<Blob>& blobs, double height, const cv::Size& size, const SizeTuning& tuning = {});
 
 }  // namespace digits
