@@ -1,6 +1,7 @@
 // bench-segment: accuracy of segmentation on generated images (digit count, order, boxes and
 // lines matched to the truth; and, with the model, the text read from those digits), its speed
-// on a 1000x300 five-digit picture, and peak memory.
+// on a 1000x300 five-digit picture, and peak memory. --set changes a tuned number of
+// segmentation (segment/tuning.hpp) for a sweep; --list-tuning lists them.
 
 #include "recognise/classify.hpp"
 #include "tool/cli.hpp"
@@ -11,6 +12,7 @@
 #include "tool/options.hpp"
 #include "base/process.hpp"
 #include "segment/segment.hpp"
+#include "segment/tuning.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -23,6 +25,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <numeric>
 #include <optional>
 #include <sstream>
@@ -98,6 +101,8 @@ int main(int argc, char** argv) {
   int rounds = 3;
   std::vector<std::string> kinds;
   std::vector<int> frame;
+  std::vector<std::string> settings;
+  bool list_tuning = false;
   app.add_option("--mnist", mnist, "MNIST directory")->option_text("DIR");
   app.add_option("--count", count, "Images per class");
   app.add_option("--seed", seed, "Generator seed");
@@ -109,12 +114,25 @@ int main(int argc, char** argv) {
   app.add_option("--keep", keep, "Generate into DIR and keep the images")->option_text("DIR");
   app.add_option("--frame", frame, "Put each image's writing, at its usual size, somewhere in a W x H photo")
       ->expected(2)->check(CLI::PositiveNumber)->option_text("W H");
+  app.add_option("--set", settings, "Set a tuned number of segmentation (repeatable; --list-tuning names them)")
+      ->option_text("STAGE.FIELD=VALUE");
+  app.add_flag("--list-tuning", list_tuning, "List segmentation's tuned numbers (with --set applied) and exit");
   return digits::cli::run(app, argc, argv, [&] {
+    digits::Tuning tuning;
+    for (const auto& setting : settings) digits::set_tuning(tuning, setting);
+    if (list_tuning) {
+      for (const auto& v : digits::tuning_values(tuning)) fmt::print("{:<30} {:>8}  {}\n", v.name, v.value, v.origin);
+      return 0;
+    }
+    digits::SegmentOptions options;
+    options.tuning = std::make_shared<const digits::Tuning>(tuning);
     cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
     cv::setNumThreads(1);  // the figures are per core
     const std::string framed = frame.empty() ? "" : fmt::format(" --frame {} {}", frame[0], frame[1]);
-    fmt::print("bench-segment --count {} --seed {}{}{}   (cv::setNumThreads(1))\n", count, seed, framed,
-               no_judge ? " --no-judge" : "");
+    std::string set;
+    for (const auto& setting : settings) set += " --set " + setting;
+    fmt::print("bench-segment --count {} --seed {}{}{}{}   (cv::setNumThreads(1))\n", count, seed, framed,
+               no_judge ? " --no-judge" : "", set);
     std::optional<digits::Recogniser> recogniser;
     if (!no_judge) recogniser.emplace(digits::load_model(digits::options::resolve_model(model_path)));
     digits::Recogniser* judge = recogniser ? &*recogniser : nullptr;
@@ -128,7 +146,7 @@ int main(int argc, char** argv) {
       int right = 0, shown = 0, read = 0, counted = 0;
       for (const auto& truth : truths) {
         const auto bytes = digits::read_file(dir / truth["image"].get<std::string>());
-        auto record = digits::segment_bytes(bytes, {}, judge);
+        auto record = digits::segment_bytes(bytes, options, judge);
         // What a user finally gets: the digits' text, whatever the boxes.
         if (judge != nullptr) {
           digits::classify_record(record, *judge, {});
@@ -165,7 +183,7 @@ int main(int argc, char** argv) {
         const auto t0 = Clock::now();
         const cv::Mat gray = digits::decode_image(bytes);
         const auto t1 = Clock::now();
-        const auto record = digits::segment_image(gray, {}, judge);
+        const auto record = digits::segment_image(gray, options, judge);
         const auto t2 = Clock::now();
         with_decode.push_back(std::chrono::duration<double, std::milli>(t2 - t0).count());
         without_decode.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());

@@ -2,7 +2,8 @@
 // packages stand in for other writers: each digit alone, and lines of 3-8 digits drawn as the
 // font spaces them (its digits may touch), 40-120 px, slightly rotated, in grey or black ink on
 // white or tinted paper. Per font and overall: how many are read exactly (the whole pipeline,
-// segmentation and classification, as digits-classify reads an image file).
+// segmentation and classification, as digits-classify reads an image file). --set changes a tuned
+// number of segmentation (segment/tuning.hpp) for a sweep; --list-tuning lists them.
 // The fonts come from: apt-get install fonts-dkg-handwriting fonts-breip fonts-bwht
 //   fonts-humor-sans fonts-klee fonts-kristi fonts-comic-neue fonts-kaushanscript
 //   fonts-dancingscript fonts-ecolier-court
@@ -12,6 +13,7 @@
 #include "tool/cli.hpp"
 #include "base/error.hpp"
 #include "recognise/model.hpp"
+#include "segment/tuning.hpp"
 #include "tool/options.hpp"
 
 #include <fmt/format.h>
@@ -23,6 +25,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <random>
 #include <utility>
 
@@ -69,10 +72,10 @@ cv::Mat written(cv::freetype::FreeType2& font, const std::string& text, int size
 }
 
 // Read from its PNG bytes by the function digits-classify reads an image file with.
-std::string read_text(const cv::Mat& gray, digits::Recogniser& recogniser) {
+std::string read_text(const cv::Mat& gray, digits::Recogniser& recogniser, const digits::SegmentOptions& options) {
   std::vector<std::uint8_t> png;
   cv::imencode(".png", gray, png);
-  const auto record = digits::recognise_bytes({reinterpret_cast<const char*>(png.data()), png.size()}, recogniser, {}, {});
+  const auto record = digits::recognise_bytes({reinterpret_cast<const char*>(png.data()), png.size()}, recogniser, options, {});
   return record.text.value_or("");
 }
 
@@ -92,13 +95,26 @@ int main(int argc, char** argv) {
   int lines = 20;
   unsigned seed = 1;
   int show = 0;
+  std::vector<std::string> settings;
+  bool list_tuning = false;
   app.add_option("--fonts", fonts, "Font files (default: the handwriting fonts of the Debian packages named in "
                                    "bench/writers.cpp, where installed)")->check(CLI::ExistingFile);
   digits::options::add_model_option(app, model_path);
   app.add_option("--lines", lines, "Lines per font")->check(CLI::NonNegativeNumber);
   app.add_option("--seed", seed, "Random seed");
   app.add_option("--show-failures", show, "Print up to N misread images per font");
+  app.add_option("--set", settings, "Set a tuned number of segmentation (repeatable; --list-tuning names them)")
+      ->option_text("STAGE.FIELD=VALUE");
+  app.add_flag("--list-tuning", list_tuning, "List segmentation's tuned numbers (with --set applied) and exit");
   return digits::cli::run(app, argc, argv, [&] {
+    digits::Tuning tuning;
+    for (const auto& setting : settings) digits::set_tuning(tuning, setting);
+    if (list_tuning) {
+      for (const auto& v : digits::tuning_values(tuning)) fmt::print("{:<30} {:>8}  {}\n", v.name, v.value, v.origin);
+      return 0;
+    }
+    digits::SegmentOptions options;
+    options.tuning = std::make_shared<const digits::Tuning>(tuning);
     cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
     cv::setNumThreads(1);
     std::vector<fs::path> files(fonts.begin(), fonts.end());
@@ -108,8 +124,10 @@ int main(int argc, char** argv) {
                           "fonts-humor-sans fonts-klee fonts-kristi fonts-comic-neue fonts-kaushanscript "
                           "fonts-dancingscript fonts-ecolier-court, or pass --fonts");
     digits::Recogniser recogniser(digits::load_model(digits::options::resolve_model(model_path)));
-    fmt::print("bench-writers --lines {} --seed {}: {} fonts, each digit alone at 3 sizes and {} lines of 3-8 digits\n",
-               lines, seed, files.size(), lines);
+    std::string set;
+    for (const auto& setting : settings) set += " --set " + setting;
+    fmt::print("bench-writers --lines {} --seed {}{}: {} fonts, each digit alone at 3 sizes and {} lines of 3-8 digits\n",
+               lines, seed, set, files.size(), lines);
     fmt::print("{:<28} {:>9} {:>9}\n", "font", "digits", "lines");
     Tally all;
     std::map<std::pair<char, std::string>, int> confused;  // (digit, what it was read as) -> times
@@ -129,7 +147,7 @@ int main(int argc, char** argv) {
       };
       for (char d = '0'; d <= '9'; ++d)
         for (const int size : {60, 90, 120}) {
-          const std::string got = read_text(written(*font, std::string(1, d), size, 0, 20, 255), recogniser);
+          const std::string got = read_text(written(*font, std::string(1, d), size, 0, 20, 255), recogniser, options);
           ++t.digits;
           if (check(std::string(1, d), got)) ++t.digits_right;
           else ++confused[{d, got}];
@@ -142,7 +160,7 @@ int main(int argc, char** argv) {
         const double degrees = digits::uniform(rng, -4, 4);
         const int ink = std::uniform_int_distribution<int>(0, 90)(rng), paper = std::uniform_int_distribution<int>(205, 255)(rng);
         ++t.lines;
-        if (check(text, read_text(written(*font, text, size, degrees, ink, paper), recogniser))) ++t.lines_right;
+        if (check(text, read_text(written(*font, text, size, degrees, ink, paper), recogniser, options))) ++t.lines_right;
       }
       fmt::print("{:<28} {:>4}/{:<4} {:>4}/{:<4}\n", file.stem().string(), t.digits_right, t.digits, t.lines_right, t.lines);
       for (const auto& m : misread) fmt::print("    {}\n", m);
