@@ -49,4 +49,18 @@ TEST_SUITE("layout") {
     }
     CHECK(files > 40);
   }
+
+  TEST_CASE("no source file of lib/ grows past what one reader takes in") {
+    // About 500 lines: past that a file holds more than one stage or subsystem (segment.cpp once
+    // held seven in 1,346 lines); split it along its stages instead.
+    constexpr int max_lines = 550;
+    for (const auto& entry : fs::recursive_directory_iterator(fs::path(DIGITS_SOURCE_DIR) / "lib")) {
+      if (!entry.is_regular_file() || entry.path().extension() != ".cpp") continue;
+      std::ifstream in(entry.path());
+      int lines = 0;
+      for (std::string line; std::getline(in, line);) ++lines;
+      CAPTURE(entry.path().string());
+      CHECK(lines <= max_lines);
+    }
+  }
 }
