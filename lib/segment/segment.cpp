@@ -26,6 +26,8 @@ namespace digits {
 
 namespace {
 
+// `r`, in a picture that is `original` scaled by `scale`, in the original's pixels: every pixel it
+// touches, within the original.
 Box original_box(const cv::Rect& r, double scale, const cv::Size& original) {
   const int x0 = std::clamp(static_cast<int>(std::floor(r.x / scale)), 0, original.width - 1);
   const int y0 = std::clamp(static_cast<int>(std::floor(r.y / scale)), 0, original.height - 1);
@@ -35,7 +37,7 @@ Box original_box(const cv::Rect& r, double scale, const cv::Size& original) {
 }
 
 // The digits' blobs in a picture (polarity as given), the ink map they were found in and their
-// typical height: steps 2 to 4 up to grouping.
+// typical height: ink, binarisation, rules and blobs, all before the lines are read.
 struct Found {
   cv::Mat ink;
   std::vector<Blob> blobs;
