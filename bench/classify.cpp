@@ -1,12 +1,12 @@
 // bench-classify: digits per second of the shipped model over the MNIST test set, on 1 and on N threads.
 // Usage: bench-classify [--model PATH] [--mnist DIR] [--repeats N]
 
-#include "recognise/classify.hpp"
-#include "tool/cli.hpp"
-#include "io/dataset.hpp"
-#include "recognise/model.hpp"
-#include "tool/options.hpp"
 #include "base/system.hpp"
+#include "io/dataset.hpp"
+#include "recognise/classify.hpp"
+#include "recognise/model.hpp"
+#include "tool/cli.hpp"
+#include "tool/options.hpp"
 
 #include <fmt/format.h>
 #include <opencv2/core.hpp>

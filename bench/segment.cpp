@@ -3,16 +3,16 @@
 // on a 1000x300 five-digit picture, and peak memory. --set changes a tuned number of
 // segmentation (segment/tuning.hpp) for a sweep; --list-tuning lists them.
 
-#include "recognise/classify.hpp"
-#include "tool/cli.hpp"
 #include "base/error.hpp"
 #include "base/files.hpp"
-#include "io/image.hpp"
-#include "recognise/model.hpp"
-#include "tool/options.hpp"
 #include "base/process.hpp"
+#include "io/image.hpp"
+#include "recognise/classify.hpp"
+#include "recognise/model.hpp"
 #include "segment/segment.hpp"
 #include "segment/tuning.hpp"
+#include "tool/cli.hpp"
+#include "tool/options.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

@@ -8,13 +8,13 @@
 //   fonts-humor-sans fonts-klee fonts-kristi fonts-comic-neue fonts-kaushanscript
 //   fonts-dancingscript fonts-ecolier-court
 
-#include "train/augment.hpp"
-#include "recognise/classify.hpp"
-#include "tool/cli.hpp"
 #include "base/error.hpp"
+#include "recognise/classify.hpp"
 #include "recognise/model.hpp"
 #include "segment/tuning.hpp"
+#include "tool/cli.hpp"
 #include "tool/options.hpp"
+#include "train/augment.hpp"
 
 #include <fmt/format.h>
 #include <opencv2/core/utils/logger.hpp>

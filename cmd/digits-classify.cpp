@@ -1,17 +1,17 @@
 // digits-classify: read digits from segment records, image files and folders, or IDX files.
 
-#include "recognise/classify.hpp"
-#include "tool/cli.hpp"
 #include "base/error.hpp"
-#include "recognise/evaluate.hpp"
+#include "base/ordered.hpp"
+#include "base/parallel.hpp"
+#include "base/system.hpp"
 #include "io/idx.hpp"
+#include "recognise/classify.hpp"
+#include "recognise/evaluate.hpp"
+#include "tool/cli.hpp"
 #include "tool/inputs.hpp"
 #include "tool/options.hpp"
-#include "base/ordered.hpp"
 #include "tool/output.hpp"
-#include "base/parallel.hpp"
 #include "tool/progress.hpp"
-#include "base/system.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

@@ -1,16 +1,16 @@
 // digits-segment: find the handwritten digits in images; one JSON line per image.
 
-#include "tool/cli.hpp"
 #include "base/error.hpp"
-#include "base/system.hpp"
 #include "base/files.hpp"
-#include "tool/inputs.hpp"
+#include "base/system.hpp"
+#include "io/records.hpp"
 #include "recognise/inference.hpp"
 #include "recognise/model.hpp"
+#include "segment/segment.hpp"
+#include "tool/cli.hpp"
+#include "tool/inputs.hpp"
 #include "tool/options.hpp"
 #include "tool/overlay.hpp"
-#include "io/records.hpp"
-#include "segment/segment.hpp"
 
 #include <fmt/format.h>
 

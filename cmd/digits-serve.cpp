@@ -1,11 +1,11 @@
 // digits-serve: the web page and POST /api/digit_recognize over the same library as digits-classify.
 
+#include "base/parallel.hpp"
+#include "base/system.hpp"
 #include "recognise/classify.hpp"
+#include "serve/server.hpp"
 #include "tool/cli.hpp"
 #include "tool/options.hpp"
-#include "base/parallel.hpp"
-#include "serve/server.hpp"
-#include "base/system.hpp"
 
 #include <fmt/format.h>
 

@@ -1,9 +1,9 @@
 // digits-train: train the CNN on an MNIST-style data set; write the model, its card and picture.
 
-#include "tool/cli.hpp"
 #include "base/error.hpp"
-#include "tool/progress.hpp"
 #include "base/system.hpp"
+#include "tool/cli.hpp"
+#include "tool/progress.hpp"
 #include "train/training.hpp"
 
 #include <fmt/format.h>

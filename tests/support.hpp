@@ -1,8 +1,8 @@
 #pragma once
 // What the tests share: running our binaries, and small data sets written on the spot.
 
-#include "io/idx.hpp"
 #include "base/process.hpp"
+#include "io/idx.hpp"
 
 #include <filesystem>
 #include <optional>

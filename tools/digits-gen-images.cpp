@@ -3,10 +3,10 @@
 // order). Seeded: the same options give the same images. The tests, the benchmarks and
 // examples/make-examples.sh make their pictures with it; it is installed for users to do the same.
 
-#include "tool/cli.hpp"
-#include "io/dataset.hpp"
 #include "base/error.hpp"
 #include "base/files.hpp"
+#include "io/dataset.hpp"
+#include "tool/cli.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

@@ -2,9 +2,9 @@
 
 #include "base/error.hpp"
 #include "base/files.hpp"
+#include "io/flatten.hpp"
 #include "io/jpeg.hpp"
 #include "io/png.hpp"
-#include "io/flatten.hpp"
 
 #include <fmt/format.h>
 

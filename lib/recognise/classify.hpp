@@ -2,10 +2,10 @@
 // Reading digits: turning segmented crops into digits with probabilities, for a record or an
 // image. digits-classify and digits-serve both go through these functions and nothing else.
 
+#include "io/idx.hpp"
+#include "io/records.hpp"
 #include "recognise/inference.hpp"
 #include "recognise/model.hpp"
-#include "io/records.hpp"
-#include "io/idx.hpp"
 #include "segment/segment.hpp"
 
 #include <filesystem>

@@ -1,7 +1,7 @@
 #include "recognise/evaluate.hpp"
 
-#include "recognise/classify.hpp"
 #include "base/error.hpp"
+#include "recognise/classify.hpp"
 
 #include <fmt/format.h>
 

@@ -1,12 +1,12 @@
 #include "tool/fetch.hpp"
 
-#include "io/archive.hpp"
 #include "base/codec.hpp"
-#include "io/dataset.hpp"
 #include "base/error.hpp"
 #include "base/files.hpp"
-#include "io/idx.hpp"
 #include "base/process.hpp"
+#include "io/archive.hpp"
+#include "io/dataset.hpp"
+#include "io/idx.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

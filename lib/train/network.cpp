@@ -11,11 +11,11 @@
 
 #include "train/network.hpp"
 
-#include "train/cut_samples.hpp"
 #include "base/error.hpp"
+#include "base/parallel.hpp"
 #include "recognise/evaluate.hpp"
 #include "recognise/inference.hpp"
-#include "base/parallel.hpp"
+#include "train/cut_samples.hpp"
 
 #include <fmt/format.h>
 #include <opencv2/core.hpp>

@@ -2,11 +2,11 @@
 // Training a digit network on an MNIST-style data set. The trainer is tiny-dnn, kept behind
 // this interface (in network.cpp) so nothing else pays its compile time or sees its types.
 
+#include "io/dataset.hpp"
+#include "io/records.hpp"
+#include "recognise/model.hpp"
 #include "train/augment.hpp"
 #include "train/card.hpp"
-#include "io/dataset.hpp"
-#include "recognise/model.hpp"
-#include "io/records.hpp"
 
 #include <atomic>
 #include <cstdint>

@@ -1,16 +1,16 @@
 #include "train/training.hpp"
 
-#include "train/card.hpp"
 #include "base/codec.hpp"
-#include "io/dataset.hpp"
 #include "base/error.hpp"
 #include "base/files.hpp"
 #include "base/numbers.hpp"
-#include "io/idx.hpp"
-#include "recognise/model.hpp"
 #include "base/parallel.hpp"
 #include "base/system.hpp"
 #include "base/version.hpp"
+#include "io/dataset.hpp"
+#include "io/idx.hpp"
+#include "recognise/model.hpp"
+#include "train/card.hpp"
 
 #include <fmt/format.h>
 

@@ -2,8 +2,8 @@
 
 #include <doctest/doctest.h>
 
-#include "io/dataset.hpp"
 #include "base/files.hpp"
+#include "io/dataset.hpp"
 #include "png_writer.hpp"
 #include "support.hpp"
 

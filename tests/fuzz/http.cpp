@@ -6,8 +6,8 @@
 
 #include "fuzz.hpp"
 
-#include "serve/service.hpp"
 #include "recognise/model.hpp"
+#include "serve/service.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -6,10 +6,10 @@
 
 #include "fuzz.hpp"
 
-#include "io/image.hpp"
-#include "io/png.hpp"
 #include "../png_oracle.hpp"
 #include "base/error.hpp"
+#include "io/image.hpp"
+#include "io/png.hpp"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>

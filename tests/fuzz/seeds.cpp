@@ -5,9 +5,9 @@
 
 #include "base/codec.hpp"
 #include "io/idx.hpp"
-#include "recognise/model.hpp"
-#include "model_fixtures.hpp"
 #include "io/records.hpp"
+#include "model_fixtures.hpp"
+#include "recognise/model.hpp"
 #include "serve/web_assets.hpp"
 
 #include <opencv2/imgcodecs.hpp>

@@ -2,11 +2,11 @@
 
 #include <doctest/doctest.h>
 
-#include "train/augment.hpp"
-#include "recognise/classify.hpp"
 #include "io/idx.hpp"
+#include "recognise/classify.hpp"
 #include "recognise/model.hpp"
 #include "support.hpp"
+#include "train/augment.hpp"
 
 using namespace digits;
 

@@ -1,10 +1,10 @@
 #include <doctest/doctest.h>
 
-#include "io/dataset.hpp"
 #include "base/error.hpp"
-#include "tool/fetch.hpp"
 #include "base/files.hpp"
+#include "io/dataset.hpp"
 #include "support.hpp"
+#include "tool/fetch.hpp"
 
 using namespace digits;
 

@@ -2,9 +2,9 @@
 
 #include "base/error.hpp"
 #include "base/files.hpp"
+#include "model_fixtures.hpp"
 #include "recognise/inference.hpp"
 #include "recognise/model.hpp"
-#include "model_fixtures.hpp"
 
 #include <cmath>
 

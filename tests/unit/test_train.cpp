@@ -1,15 +1,15 @@
 #include <doctest/doctest.h>
 
-#include "io/dataset.hpp"
 #include "base/error.hpp"
+#include "io/dataset.hpp"
+#include "model_fixtures.hpp"
 #include "recognise/evaluate.hpp"
 #include "recognise/inference.hpp"
-#include "model_fixtures.hpp"
+#include "recognise/model.hpp"
 #include "support.hpp"
-#include "train/network.hpp"
 #include "train/augment.hpp"
 #include "train/cut_samples.hpp"
-#include "recognise/model.hpp"
+#include "train/network.hpp"
 
 #include <atomic>
 
