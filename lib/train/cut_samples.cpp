@@ -43,12 +43,11 @@ std::optional<CutSample> cut_sample(std::span<const std::uint8_t> a, int label_a
   // Just touching, or overlapping by up to a tenth of a digit height beyond the first touch:
   // a 1 leaning into a 6, a 2's tail under a 3.
   const int dx = *touch - static_cast<int>(std::lround(uniform(rng, -0.01, 0.10) * height));
-  const int margin = 2;
-  const int lx = margin + std::max(0, -dx), ly = margin + std::max(0, -dy);
-  const cv::Size size(lx + std::max(left.cols, dx + right.cols) + margin, ly + std::max(left.rows, dy + right.rows) + margin);
+  const PairLayout at = pair_layout(left.size(), right.size(), dx, dy, 2);
+  const cv::Size size = at.size;
   cv::Mat ink_a = cv::Mat::zeros(size, CV_8U), ink_b = cv::Mat::zeros(size, CV_8U);
-  left.copyTo(ink_a(cv::Rect(lx, ly, left.cols, left.rows)));
-  right.copyTo(ink_b(cv::Rect(lx + dx, ly + dy, right.cols, right.rows)));
+  left.copyTo(ink_a(cv::Rect(at.left, left.size())));
+  right.copyTo(ink_b(cv::Rect(at.right, right.size())));
   cv::Mat ink;
   cv::max(ink_a, ink_b, ink);
 
