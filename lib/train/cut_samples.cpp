@@ -1,11 +1,11 @@
 #include "train/cut_samples.hpp"
 
-#include "train/augment.hpp"
 #include "recognise/model.hpp"
 #include "segment/blobs.hpp"
 #include "segment/crop.hpp"
 #include "segment/normalise.hpp"
 #include "segment/seams.hpp"
+#include "train/augment.hpp"
 
 #include <opencv2/imgproc.hpp>
 
