@@ -6,6 +6,7 @@
 #include "base/error.hpp"
 #include "base/files.hpp"
 #include "base/process.hpp"
+#include "base/system.hpp"
 #include "io/image.hpp"
 #include "recognise/classify.hpp"
 #include "recognise/model.hpp"
@@ -18,7 +19,6 @@
 #include <nlohmann/json.hpp>
 
 #include <opencv2/core.hpp>
-#include <opencv2/core/utils/logger.hpp>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -101,8 +101,7 @@ int main(int argc, char** argv) {
   int rounds = 3;
   std::vector<std::string> kinds;
   std::vector<int> frame;
-  std::vector<std::string> settings;
-  bool list_tuning = false;
+  digits::options::TuningFlags tuning_flags;
   app.add_option("--mnist", mnist, "MNIST directory")->option_text("DIR");
   app.add_option("--count", count, "Images per class");
   app.add_option("--seed", seed, "Generator seed");
@@ -114,23 +113,15 @@ int main(int argc, char** argv) {
   app.add_option("--keep", keep, "Generate into DIR and keep the images")->option_text("DIR");
   app.add_option("--frame", frame, "Put each image's writing, at its usual size, somewhere in a W x H photo")
       ->expected(2)->check(CLI::PositiveNumber)->option_text("W H");
-  app.add_option("--set", settings, "Set a tuned number of segmentation (repeatable; --list-tuning names them)")
-      ->option_text("STAGE.FIELD=VALUE");
-  app.add_flag("--list-tuning", list_tuning, "List segmentation's tuned numbers (with --set applied) and exit");
+  digits::options::add_tuning_options(app, tuning_flags);
   return digits::cli::run(app, argc, argv, [&] {
-    digits::Tuning tuning;
-    for (const auto& setting : settings) digits::set_tuning(tuning, setting);
-    if (list_tuning) {
-      for (const auto& v : digits::tuning_values(tuning)) fmt::print("{:<30} {:>8}  {}\n", v.name, v.value, v.origin);
-      return 0;
-    }
+    auto tuning = digits::options::resolve_tuning(tuning_flags);
+    if (!tuning) return 0;  // --list-tuning
     digits::SegmentOptions options;
-    options.tuning = std::make_shared<const digits::Tuning>(tuning);
-    cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
-    cv::setNumThreads(1);  // the figures are per core
+    options.tuning = std::move(*tuning);
+    digits::configure_opencv(digits::KernelThreads::caller);  // the figures are per core
     const std::string framed = frame.empty() ? "" : fmt::format(" --frame {} {}", frame[0], frame[1]);
-    std::string set;
-    for (const auto& setting : settings) set += " --set " + setting;
+    const std::string set = tuning_flags.described();
     fmt::print("bench-segment --count {} --seed {}{}{}{}   (cv::setNumThreads(1))\n", count, seed, framed,
                no_judge ? " --no-judge" : "", set);
     std::optional<digits::Recogniser> recogniser;

@@ -9,6 +9,7 @@
 //   fonts-dancingscript fonts-ecolier-court
 
 #include "base/error.hpp"
+#include "base/system.hpp"
 #include "recognise/classify.hpp"
 #include "recognise/model.hpp"
 #include "segment/tuning.hpp"
@@ -17,7 +18,6 @@
 #include "train/augment.hpp"
 
 #include <fmt/format.h>
-#include <opencv2/core/utils/logger.hpp>
 #include <opencv2/freetype.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -95,28 +95,20 @@ int main(int argc, char** argv) {
   int lines = 20;
   unsigned seed = 1;
   int show = 0;
-  std::vector<std::string> settings;
-  bool list_tuning = false;
+  digits::options::TuningFlags tuning_flags;
   app.add_option("--fonts", fonts, "Font files (default: the handwriting fonts of the Debian packages named in "
                                    "bench/writers.cpp, where installed)")->check(CLI::ExistingFile);
   digits::options::add_model_option(app, model_path);
   app.add_option("--lines", lines, "Lines per font")->check(CLI::NonNegativeNumber);
   app.add_option("--seed", seed, "Random seed");
   app.add_option("--show-failures", show, "Print up to N misread images per font");
-  app.add_option("--set", settings, "Set a tuned number of segmentation (repeatable; --list-tuning names them)")
-      ->option_text("STAGE.FIELD=VALUE");
-  app.add_flag("--list-tuning", list_tuning, "List segmentation's tuned numbers (with --set applied) and exit");
+  digits::options::add_tuning_options(app, tuning_flags);
   return digits::cli::run(app, argc, argv, [&] {
-    digits::Tuning tuning;
-    for (const auto& setting : settings) digits::set_tuning(tuning, setting);
-    if (list_tuning) {
-      for (const auto& v : digits::tuning_values(tuning)) fmt::print("{:<30} {:>8}  {}\n", v.name, v.value, v.origin);
-      return 0;
-    }
+    auto tuning = digits::options::resolve_tuning(tuning_flags);
+    if (!tuning) return 0;  // --list-tuning
     digits::SegmentOptions options;
-    options.tuning = std::make_shared<const digits::Tuning>(tuning);
-    cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
-    cv::setNumThreads(1);
+    options.tuning = std::move(*tuning);
+    digits::configure_opencv(digits::KernelThreads::caller);
     std::vector<fs::path> files(fonts.begin(), fonts.end());
     if (files.empty()) files = installed_fonts();
     if (files.empty())
@@ -124,8 +116,7 @@ int main(int argc, char** argv) {
                           "fonts-humor-sans fonts-klee fonts-kristi fonts-comic-neue fonts-kaushanscript "
                           "fonts-dancingscript fonts-ecolier-court, or pass --fonts");
     digits::Recogniser recogniser(digits::load_model(digits::options::resolve_model(model_path)));
-    std::string set;
-    for (const auto& setting : settings) set += " --set " + setting;
+    const std::string set = tuning_flags.described();
     fmt::print("bench-writers --lines {} --seed {}{}: {} fonts, each digit alone at 3 sizes and {} lines of 3-8 digits\n",
                lines, seed, set, files.size(), lines);
     fmt::print("{:<28} {:>9} {:>9}\n", "font", "digits", "lines");

@@ -2,6 +2,8 @@
 
 #include "recognise/classify.hpp"
 
+#include <fmt/format.h>
+
 namespace digits::options {
 
 SegmentOptions SegmentFlags::resolve() const {
@@ -39,6 +41,28 @@ void add_classify_options(CLI::App& app, int& alternatives, double& min_probabil
                  "Mark digits below this probability uncertain (\"?\" in text) instead of guessing (default: 0)")
       ->check(CLI::Range(0.0, 1.0))
       ->option_text("P");
+}
+
+std::string TuningFlags::described() const {
+  std::string out;
+  for (const auto& setting : settings) out += " --set " + setting;
+  return out;
+}
+
+void add_tuning_options(CLI::App& app, TuningFlags& flags) {
+  app.add_option("--set", flags.settings, "Set a tuned number of segmentation (repeatable; --list-tuning names them)")
+      ->option_text("STAGE.FIELD=VALUE");
+  app.add_flag("--list-tuning", flags.list, "List segmentation's tuned numbers (with --set applied) and exit");
+}
+
+std::optional<std::shared_ptr<const Tuning>> resolve_tuning(const TuningFlags& flags) {
+  Tuning tuning;
+  for (const auto& setting : flags.settings) set_tuning(tuning, setting);
+  if (flags.list) {
+    for (const auto& v : tuning_values(tuning)) fmt::print("{:<30} {:>8}  {}\n", v.name, v.value, v.origin);
+    return std::nullopt;
+  }
+  return std::make_shared<const Tuning>(tuning);
 }
 
 }  // namespace digits::options
