@@ -171,7 +171,10 @@ Lattice enumerate_candidates(const std::vector<Blob>& line, const std::vector<st
 // whatever the judge would say of it (no reading scores above 0) cannot be chosen. Digits
 // written close together are most such joins.
 void judge_candidates(Lattice& lattice, const cv::Mat& ink, Judge& judge, const ReadingTuning& weights) {
-  auto& [seams, nodes, candidates, read_whole] = lattice;
+  // References, not a structured binding: clang 14 (the fuzz build's) lets no lambda capture one.
+  const auto& nodes = lattice.nodes;
+  auto& candidates = lattice.candidates;
+  const auto& read_whole = lattice.read_whole;
   std::vector<int> leaving(nodes.size(), 0);
   std::vector<bool> spanned(nodes.size(), false);
   for (const auto& c : candidates) {
