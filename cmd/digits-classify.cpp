@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
   std::string model_option, format_name = "json", idx, labels;
   bool recursive = false, quiet = false, keep_pixels = false;
   unsigned jobs = 0;
+  double work_timeout = 0;
   digits::ClassifyOptions classify;
   digits::options::SegmentFlags segment;
   app.add_option("INPUT", inputs, "Image files or folders; - reads one image from standard input. "
@@ -96,6 +97,9 @@ int main(int argc, char** argv) {
       ->option_text("FILE");
   digits::options::add_jobs_option(app, jobs);
   digits::options::add_segment_options(app, segment);
+  app.add_option("--work-timeout", work_timeout,
+                 "CPU seconds reading one image may take; more is an error for that image (default: no limit)")
+      ->check(CLI::NonNegativeNumber)->option_text("S");
   app.add_flag("-q,--quiet", quiet, "No progress line on stderr");
 
   return digits::cli::run(app, argc, argv, [&]() -> int {
@@ -145,8 +149,10 @@ int main(int argc, char** argv) {
           digits::classify_record(record, recognisers[w], classify);
           return record;
         }
-        digits::ImageRecord record = digits::recognise_bytes(digits::read_input(item.input, segment.max_pixels),
-                                                             recognisers[w], segment_options, classify);
+        const std::string bytes = digits::read_input(item.input, segment.max_pixels);
+        digits::SegmentOptions options = segment_options;
+        if (work_timeout > 0) options.deadline = digits::Deadline(work_timeout);  // on this worker's clock
+        digits::ImageRecord record = digits::recognise_bytes(bytes, recognisers[w], options, classify);
         record.image = item.input;
         return record;
       });

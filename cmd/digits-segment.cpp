@@ -45,16 +45,20 @@ int main(int argc, char** argv) {
   digits::options::SegmentFlags segment;
   std::string debug_dir;
   std::string model_path;
+  double work_timeout = 0;
   app.add_option("IMAGE", inputs, "Image files (PNG, JPEG, BMP, TIFF, WebP, PGM); - reads standard input")
       ->required();
   digits::options::add_segment_options(app, segment);
+  app.add_option("--work-timeout", work_timeout,
+                 "CPU seconds segmenting one image may take; more is an error for that image (default: no limit)")
+      ->check(CLI::NonNegativeNumber)->option_text("S");
   digits::options::add_model_option(app, model_path);
   app.add_option("--debug", debug_dir, "Write an overlay and a contact sheet of the crops per image into DIR")
       ->option_text("DIR");
 
   return digits::cli::run(app, argc, argv, [&] {
     digits::configure_opencv(digits::KernelThreads::opencv);
-    const digits::SegmentOptions options = segment.resolve();
+    digits::SegmentOptions options = segment.resolve();
     if (std::ranges::count(inputs, "-") > 1) throw digits::UsageError("standard input (-) can be read only once");
     // The classifier judges where touching digits part, so this reads the same digits as
     // digits-classify does with the same model.
@@ -64,6 +68,7 @@ int main(int argc, char** argv) {
     for (const auto& input : inputs) {
       const digits::ImageRecord record = digits::record_for_input(input, [&] {
         const std::string bytes = digits::read_input(input, options.max_pixels);
+        if (work_timeout > 0) options.deadline = digits::Deadline(work_timeout);
         digits::ImageRecord found = digits::segment_bytes(bytes, options, &judge);
         found.image = input;
         if (!debug_dir.empty()) digits::write_debug_images(debug_dir, debug_stem(input, stems), bytes, options, found);

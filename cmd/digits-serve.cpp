@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   unsigned max_upload_mb = 10;
   unsigned memory_budget_mb = 1024;
   double min_probability = 0;
+  double work_timeout = digits::ServiceOptions{}.work_timeout_seconds;
   digits::options::SegmentFlags segment;
   bool quiet = false;
   app.add_option("--host", server.host, "Address to listen on (default: 127.0.0.1; 0.0.0.0 for every interface)")
@@ -40,6 +41,9 @@ int main(int argc, char** argv) {
   app.add_option("--upload-timeout", server.upload_timeout_seconds,
                  "Seconds an upload's body may take after its headers; later is answered 408 (default: 60)")
       ->check(CLI::Range(1u, 3600u))->option_text("S");
+  app.add_option("--work-timeout", work_timeout,
+                 "CPU seconds reading one picture may take; more is answered 413 (default: 10)")
+      ->check(CLI::Range(0.1, 3600.0))->option_text("S");
   app.add_option("--min-probability", min_probability,
                  "Default for the min_probability query: digits below it are marked uncertain (default: 0)")
       ->check(CLI::Range(0.0, 1.0))->option_text("P");
@@ -59,6 +63,7 @@ int main(int argc, char** argv) {
     service_options.classify.min_probability = min_probability;
     service_options.recognisers = digits::worker_count(server.threads);
     service_options.memory_budget_bytes = std::size_t{memory_budget_mb} << 20;
+    service_options.work_timeout_seconds = work_timeout;
     digits::Service service(std::move(model), service_options);
     const auto& stop = digits::stop_on_signals();
     digits::Server http(service, server);

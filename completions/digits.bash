@@ -80,33 +80,34 @@ _digits_complete() {
           --validation | --learning-rate | --threads) return ;;
       esac ;;
     digits-segment)
-      options='-h --help --version --invert --max-pixels --model --debug'
+      options='-h --help --version --invert --max-pixels --work-timeout --model --debug'
       positional=$images
       case $prev in
         --invert) _digits_words 'auto yes no' "$cur"; return ;;
         --model) _digits_files "$cur" '.model'; return ;;
         --debug) _digits_files "$cur"; return ;;
-        --max-pixels) return ;;
+        --max-pixels | --work-timeout) return ;;
       esac ;;
     digits-classify)
       options='-h --help --version --model --format --alternatives --min-probability -r --recursive
-               --idx --labels --jobs --invert --max-pixels -q --quiet --pixels'
+               --idx --labels --jobs --invert --max-pixels --work-timeout -q --quiet --pixels'
       positional=$images
       case $prev in
         --model) _digits_files "$cur" '.model'; return ;;
         --format) _digits_words 'json text csv' "$cur"; return ;;
         --invert) _digits_words 'auto yes no' "$cur"; return ;;
         --idx | --labels) _digits_files "$cur" '*'; return ;;
-        --alternatives | --min-probability | --jobs | --max-pixels) return ;;
+        --alternatives | --min-probability | --jobs | --max-pixels | --work-timeout) return ;;
       esac ;;
     digits-serve)
       options='-h --help --version --host --port --model --threads --max-upload-mb --memory-budget-mb --header-timeout
-               --upload-timeout --min-probability --invert --max-pixels -q --quiet'
+               --upload-timeout --work-timeout --min-probability --invert --max-pixels -q --quiet'
       case $prev in
         --model) _digits_files "$cur" '.model'; return ;;
         --invert) _digits_words 'auto yes no' "$cur"; return ;;
         --host) _digits_words '127.0.0.1 0.0.0.0 ::' "$cur"; return ;;
-        --port | --threads | --max-upload-mb | --memory-budget-mb | --header-timeout | --upload-timeout | --min-probability | --max-pixels) return ;;
+        --port | --threads | --max-upload-mb | --memory-budget-mb | --header-timeout | --upload-timeout | --work-timeout | \
+          --min-probability | --max-pixels) return ;;
       esac ;;
     digits-gen-images)
       options='-h --help --version --mnist --out --class --count --seed --width --height --frame

@@ -22,6 +22,8 @@ double typical_height(const std::vector<Blob>& blobs, const cv::Size& picture = 
 
 // Joins the pieces of one digit (a broken 5, 4 or 7, a dotted stroke) into it: a piece shorter
 // than a digit joins the blob it overlaps horizontally when together they stay digit-sized.
+// The blobs come back by box area; of one area, a blob a join made larger first, then the others
+// in the order given.
 std::vector<Blob> merge_pieces(std::vector<Blob> blobs, double height, const BlobsTuning& tuning = {});
 
 // Drops what is not a digit: specks, dots and dashes, underlines, large blots.

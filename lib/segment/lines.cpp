@@ -9,10 +9,21 @@ namespace digits {
 namespace {
 
 struct TextLine {
+  TextLine(Blob first, double height, double page_slope, const LinesTuning& tuning)
+      : height(height), page_slope(page_slope), tuning(&tuning) {
+    add(std::move(first));
+  }
+
   std::vector<Blob> members;
   double height = 0;  // of the page's digits
   double page_slope = 0;  // what a line too short to have a slope of its own follows
   const LinesTuning* tuning = nullptr;
+
+  void add(Blob blob) {
+    members.push_back(std::move(blob));
+    const auto g = guides();
+    last_x_ = cx(*g.back()), last_y_ = cy(*g.back()), slope_ = slope_of(g);
+  }
 
   // The members whose middle tells where the line runs: not a fragment (a speck, the loop of a 6
   // whose faint stem was lost) sitting above or below it. All of them if there are no others.
@@ -28,11 +39,9 @@ struct TextLine {
     return out;
   }
   double slope() const { return slope_of(guides()); }
-  // Where the line runs at x: on from its last guide (lines curve a little over a page).
-  double predict(double x) const {
-    const auto g = guides();
-    return cy(*g.back()) + slope_of(g) * (x - cx(*g.back()));
-  }
+  // Where the line runs at x: on from its last guide (lines curve a little over a page). Every
+  // blob asks every line so far, so what it takes is kept as members join.
+  double predict(double x) const { return last_y_ + slope_ * (x - last_x_); }
   double slope_of(const std::vector<const Blob*>& g) const {
     if (g.size() < 2) return page_slope;
     double mx = 0, my = 0;
@@ -46,6 +55,9 @@ struct TextLine {
   }
   static double cx(const Blob& b) { return b.box.x + b.box.width / 2.0; }
   static double cy(const Blob& b) { return b.box.y + b.box.height / 2.0; }
+
+ private:
+  double last_x_ = 0, last_y_ = 0, slope_ = 0;  // the last guide's middle, the guides' slope
 };
 
 // The slope most of the page's writing follows: the one at which the most pairs of full-height
@@ -55,6 +67,12 @@ struct TextLine {
 // slope 0 and start a line of its own.
 double page_slope(const std::vector<Blob>& blobs, double height, const LinesTuning& tuning) {
   // `blobs` are in order of their middles' abscissae.
+  const double spread = tuning.level_spread * height;
+  // A pair further apart in height than this counts exactly 0 at every slope: off level by 32
+  // spreads at least, even at the steepest slope over the longest reach (with the defaults, six
+  // digit heights; exp(-1024) is 0 in doubles), so it is left out: it changes no sum, and a page
+  // of noise has hundreds of thousands of such pairs.
+  const double level_reach = (32 * tuning.level_spread + tuning.max_slope * tuning.pair_reach) * height;
   std::vector<cv::Point2d> pairs;  // (dx, dy) of each pair
   for (std::size_t i = 0; i < blobs.size(); ++i) {
     if (!TextLine::full_height(blobs[i], height, tuning)) continue;
@@ -62,10 +80,9 @@ double page_slope(const std::vector<Blob>& blobs, double height, const LinesTuni
       const double dx = TextLine::cx(blobs[j]) - TextLine::cx(blobs[i]);
       if (dx > tuning.pair_reach * height) break;
       if (!TextLine::full_height(blobs[j], height, tuning) || dx <= 0) continue;
-      pairs.emplace_back(dx, TextLine::cy(blobs[j]) - TextLine::cy(blobs[i]));
+      if (const double dy = TextLine::cy(blobs[j]) - TextLine::cy(blobs[i]); std::abs(dy) <= level_reach) pairs.emplace_back(dx, dy);
     }
   }
-  const double spread = tuning.level_spread * height;
   const auto level = [&](double slope) {
     double sum = 0;
     for (const auto& p : pairs) {
@@ -97,9 +114,9 @@ std::vector<std::vector<Blob>> group_lines(std::vector<Blob> blobs, double heigh
       if (distance < best_distance) best_distance = distance, best = &line;
     }
     if (best)
-      best->members.push_back(std::move(blob));
+      best->add(std::move(blob));
     else
-      lines.push_back({{std::move(blob)}, height, slope_of_page, &tuning});
+      lines.emplace_back(std::move(blob), height, slope_of_page, tuning);
   }
   // Order lines by their height at a common abscissa, so a slanted page still reads top down.
   double x_mid = 0, slope_sum = 0;

@@ -40,11 +40,27 @@ double median_height(const std::vector<Blob>& line) {
   return *middle;
 }
 
-// The judge's readings of the crops, scored by reading_score.
-std::vector<double> judged(Judge& judge, std::span<const Crop> crops, const ReadingTuning& weights) {
+// One more crop for the judge, counted before it is made (throws TooLarge past the bound).
+void judging(Work* work) {
+  if (work != nullptr) work->judging();
+}
+
+// How many crops the judge reads between two looks at the deadline: a line of noise can have
+// thousands of candidates, and a crop reads the same in any batch, bit for bit (so this is no
+// tuned number: it changes no output).
+constexpr std::size_t judged_part = 256;
+
+// The judge's readings of the crops, scored by reading_score; with `work`, the deadline looked at
+// between parts of judged_part crops.
+std::vector<double> judged(Judge& judge, std::span<const Crop> crops, const ReadingTuning& weights, const Work* work) {
   std::vector<Probabilities> probabilities(crops.size());
   std::vector<float> not_digit(crops.size());
-  judge.probabilities(crops, probabilities, not_digit);
+  for (std::size_t start = 0; start < crops.size(); start += judged_part) {
+    if (work != nullptr) work->check();
+    const std::size_t n = std::min(judged_part, crops.size() - start);
+    judge.probabilities(crops.subspan(start, n), std::span(probabilities).subspan(start, n),
+                        std::span(not_digit).subspan(start, n));
+  }
   std::vector<double> out(crops.size());
   for (std::size_t k = 0; k < crops.size(); ++k)
     out[k] = reading_score(probabilities[k], not_digit[k], weights.temperature, weights.lowest_score);
@@ -81,17 +97,18 @@ struct Lattice {
 // The judge's scores of the blobs that could hold two digits (if only two leaning together),
 // each read whole in one batch (their crops kept in them); none for the others.
 std::vector<std::optional<double>> whole_readings(std::vector<Blob>& line, const cv::Mat& ink, Judge& judge,
-                                                  double height, const Tuning& tuning) {
+                                                  double height, const Tuning& tuning, Work* work) {
   std::vector<std::optional<double>> whole(line.size());
   std::vector<std::size_t> asked;
   std::vector<Crop> crops;
   for (std::size_t s = 0; s < line.size(); ++s)
     if (may_hold_two(line[s], height, true, tuning.seams)) {
+      judging(work);
       line[s].crop = digit_crop(ink, line[s]);
       crops.push_back(*line[s].crop);
       asked.push_back(s);
     }
-  const auto scores = judged(judge, crops, tuning.reading);
+  const auto scores = judged(judge, crops, tuning.reading, work);
   for (std::size_t k = 0; k < asked.size(); ++k) whole[asked[k]] = scores[k];
   return whole;
 }
@@ -99,7 +116,7 @@ std::vector<std::optional<double>> whole_readings(std::vector<Blob>& line, const
 // Step 1: every digit the line could hold, scored by shape and joins, and by the judge's reading
 // where `whole` has it. A blob is cut at its seams unless the judge read it well enough whole.
 Lattice enumerate_candidates(const std::vector<Blob>& line, const std::vector<std::optional<double>>& whole,
-                             const cv::Mat& ink, double height, const Tuning& tuning) {
+                             const cv::Mat& ink, double height, const Tuning& tuning, const Work* work) {
   const ReadingTuning& weights = tuning.reading;
   const std::size_t n = line.size();
   // A blob that the judge reads well enough as one digit is not cut: most digits stand alone,
@@ -115,6 +132,7 @@ Lattice enumerate_candidates(const std::vector<Blob>& line, const std::vector<st
   std::vector<std::size_t> first(n + 1);  // each blob's left edge among the nodes
   std::vector<double> min_ink(n);
   for (std::size_t s = 0; s < n; ++s) {
+    if (work != nullptr) work->check();
     const Blob& blob = line[s];
     if (!whole[s])
       seams[s] = candidate_seams(blob, height, ink, Doubt::none, tuning.seams);
@@ -131,6 +149,7 @@ Lattice enumerate_candidates(const std::vector<Blob>& line, const std::vector<st
 
   read_whole.resize(n);
   for (std::size_t u = 0; u + 1 < nodes.size(); ++u) {
+    if (work != nullptr) work->check();
     const Boundary from = nodes[u];
     Blob before;  // the ink of the blobs wholly passed so far
     double joins = 0;
@@ -170,7 +189,7 @@ Lattice enumerate_candidates(const std::vector<Blob>& line, const std::vector<st
 // is that digit whatever the judge says; one that joins blobs whose readings apart beat it
 // whatever the judge would say of it (no reading scores above 0) cannot be chosen. Digits
 // written close together are most such joins.
-void judge_candidates(Lattice& lattice, const cv::Mat& ink, Judge& judge, const ReadingTuning& weights) {
+void judge_candidates(Lattice& lattice, const cv::Mat& ink, Judge& judge, const ReadingTuning& weights, Work* work) {
   // References, not a structured binding: clang 14 (the fuzz build's) lets no lambda capture one.
   const auto& nodes = lattice.nodes;
   auto& candidates = lattice.candidates;
@@ -201,11 +220,12 @@ void judge_candidates(Lattice& lattice, const cv::Mat& ink, Judge& judge, const 
       cand.score = -std::numeric_limits<double>::infinity();
       continue;
     }
+    judging(work);
     if (!cand.blob.crop) cand.blob.crop = digit_crop(ink, cand.blob);
     crops.push_back(*cand.blob.crop);
     asked.push_back(c);
   }
-  const auto scores = judged(judge, crops, weights);
+  const auto scores = judged(judge, crops, weights, work);
   for (std::size_t k = 0; k < asked.size(); ++k) {
     candidates[asked[k]].score += scores[k];
     candidates[asked[k]].reading = scores[k];
@@ -237,14 +257,14 @@ std::vector<std::size_t> best_path(const Lattice& lattice, const ReadingTuning& 
 
 }  // namespace
 
-std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Judge* judge, const Tuning& tuning) {
+std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Judge* judge, const Tuning& tuning, Work* work) {
   if (line.empty()) return line;
   const ReadingTuning& weights = tuning.reading;
   const double height = median_height(line);
-  const auto whole = judge != nullptr ? whole_readings(line, ink, *judge, height, tuning)
+  const auto whole = judge != nullptr ? whole_readings(line, ink, *judge, height, tuning, work)
                                       : std::vector<std::optional<double>>(line.size());
-  Lattice lattice = enumerate_candidates(line, whole, ink, height, tuning);
-  if (judge != nullptr) judge_candidates(lattice, ink, *judge, weights);
+  Lattice lattice = enumerate_candidates(line, whole, ink, height, tuning, work);
+  if (judge != nullptr) judge_candidates(lattice, ink, *judge, weights, work);
   const auto chosen = best_path(lattice, weights);
   auto& candidates = lattice.candidates;
   if (judge != nullptr) {  // the chosen digits nothing else could be (forced) were never read
@@ -252,11 +272,12 @@ std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Judge* j
     std::vector<std::size_t> asked;
     for (const std::size_t c : chosen)
       if (auto& cand = candidates[c]; !cand.reading) {
+        judging(work);
         if (!cand.blob.crop) cand.blob.crop = digit_crop(ink, cand.blob);
         crops.push_back(*cand.blob.crop);
         asked.push_back(c);
       }
-    const auto scores = judged(*judge, crops, weights);
+    const auto scores = judged(*judge, crops, weights, work);
     for (std::size_t k = 0; k < asked.size(); ++k) candidates[asked[k]].reading = scores[k];
   }
   // What the judge reads as no digit at all is dropped.

@@ -4,6 +4,7 @@
 // stay whole. The seams propose cuts; the judge, reading every digit each choice would make,
 // decides.
 
+#include "base/work.hpp"
 #include "segment/common.hpp"
 #include "segment/judge.hpp"
 #include "segment/tuning.hpp"
@@ -30,8 +31,9 @@ double reading_score(const Probabilities& digits, float not_digit, double temper
 // as `judge` is of it (and that it is one digit, when the model has that output), shaped like a
 // digit of the line, cutting few strokes; what the judge reads as no digit at all is dropped (the
 // line may come back empty). Without a judge shape and cuts alone decide. `ink` is the ink map
-// the blobs were found in.
+// the blobs were found in. With `work`, each crop the judge reads is counted against its bound and
+// the deadline is looked at as it goes (either throws TooLarge).
 std::vector<Blob> read_line(std::vector<Blob> line, const cv::Mat& ink, Judge* judge,
-                            const Tuning& tuning = default_tuning());
+                            const Tuning& tuning = default_tuning(), Work* work = nullptr);
 
 }  // namespace digits

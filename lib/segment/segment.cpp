@@ -45,8 +45,9 @@ struct Found {
   PaperNoise noise;  // binarise's
 };
 
-// `noise`: the paper's noise, when it is known from the same picture at its own size.
-Found find_digits(const cv::Mat& picture, bool light_on_dark, const Tuning& tuning,
+// `noise`: the paper's noise, when it is known from the same picture at its own size. `work`'s
+// deadline is looked at between the steps.
+Found find_digits(const cv::Mat& picture, bool light_on_dark, const Tuning& tuning, const Work& work,
                   const std::optional<PaperNoise>& noise = std::nullopt) {
   Found found;
   cv::Mat paper_level;
@@ -54,29 +55,34 @@ Found find_digits(const cv::Mat& picture, bool light_on_dark, const Tuning& tuni
   std::vector<Blob>& blobs = found.blobs;
   cv::Mat faint;
   cv::Mat mask = binarise(found.ink, &blobs, &faint, noise, &found.noise, paper_level, tuning.binarise);
+  work.check();
   // Boxes drawn around digits (a form's fields) would pass for 0s and hide the digits inside.
   int removed = remove_frames(mask, blobs, tuning.rules);
   if (removed > 0) blobs = find_blobs(mask);
   // A dense grid can hide some of its lines from the first search (the strongest are found
   // first): look again while ink still spans the page.
   for (int pass = 0; pass < tuning.rules.passes; ++pass) {
+    work.check();
     if (std::ranges::none_of(blobs, [&](const Blob& b) { return spans_page(b.box, mask.size()); })) break;
     const int lines = remove_straight_lines(mask, {}, tuning.rules);
     if (lines == 0) break;
     removed += lines;
     blobs = find_blobs(mask);
   }
+  work.check();
   // A faint rule is in the mask only where it touches the digits written on it, in pieces too
   // short to be found: look for it where it is whole, at a lower level.
   if (const int lines = remove_straight_lines(mask, faint, tuning.rules); lines > 0) {
     removed += lines;
     blobs = find_blobs(mask);
   }
+  work.check();
   found.height = typical_height(blobs, mask.size(), tuning.blobs);
   blobs = merge_pieces(std::move(blobs), found.height, tuning.blobs);
   blobs = drop_marks(std::move(blobs), found.height, tuning.blobs);
   blobs = drop_frame_bands(std::move(blobs), mask.size(), found.height, tuning.blobs);
   blobs = drop_slivers(std::move(blobs), mask.size(), removed > 0, tuning.blobs);
+  work.check();
   return found;
 }
 
@@ -112,21 +118,24 @@ struct Sight {
   bool small = false;         // small writing the picture is too large to enlarge whole for
 };
 
-// `picture` (the frame's part of the source, or that decoded smaller) looked at up to its blobs.
-Sight look(const cv::Mat& picture, Frame frame, const SegmentOptions& options, const Tuning& tuning) {
+// `picture` (the frame's part of the source, or that decoded smaller) looked at up to its blobs;
+// `work`'s deadline looked at between the steps.
+Sight look(const cv::Mat& picture, Frame frame, const SegmentOptions& options, const Tuning& tuning, const Work& work) {
   Working working = to_working_resolution(picture, options.working_side);
   working.scale *= static_cast<double>(picture.cols) / frame.part.width;  // working = part * scale
   // A sheet photographed on a desk: the desk is no part of the writing (and, darker than the
   // sheet, would pass for the picture's background and the sheet for ink).
   const cv::Mat isolated =
       options.polarity == Polarity::light_on_dark ? working.image : isolate_page(working.image, tuning.page);
+  work.check();
   const bool light_on_dark = options.polarity == Polarity::automatic ? is_light_on_dark(isolated, tuning.polarity)
                                                                      : options.polarity == Polarity::light_on_dark;
   // Large writing is read smaller: the same digits, a fraction of the pixels.
   const int reduction = writing_reduction(isolated, light_on_dark, tuning);
   const cv::Mat reduced = shrink(isolated, reduction);
   working.scale /= reduction;
-  Found found = find_digits(reduced, light_on_dark, tuning);
+  work.check();
+  Found found = find_digits(reduced, light_on_dark, tuning, work);
   // Small writing is read again at twice its size: strokes that nearly meet (touching digits,
   // a loop almost closed) part in the enlarged ink's grey levels, and seams find room between them.
   const double enlarged_area = 4.0 * static_cast<double>(reduced.total());
@@ -139,7 +148,7 @@ Sight look(const cv::Mat& picture, Frame frame, const SegmentOptions& options, c
     // With the paper's noise as measured at the picture's own size too: enlarged, the noise's
     // grain is as coarse as the light smoothing before thresholding, and measured there alone it
     // would pass for much stronger (a dim photo's small writing then fell below the floor).
-    found = find_digits(enlarged, light_on_dark, tuning, found.noise);
+    found = find_digits(enlarged, light_on_dark, tuning, work, found.noise);
     working.scale *= 2;
   }
   frame.scale = working.scale;
@@ -147,10 +156,11 @@ Sight look(const cv::Mat& picture, Frame frame, const SegmentOptions& options, c
   return {std::move(found), frame, size, light_on_dark, small && !enlarge};
 }
 
-// The digits of what `sight` found, line by line, in the original's pixels.
-std::vector<DigitRecord> read(Sight& sight, Judge* judge, const Tuning& tuning) {
+// The digits of what `sight` found, line by line, in the original's pixels; each crop judged
+// counted in `work`.
+std::vector<DigitRecord> read(Sight& sight, Judge* judge, const Tuning& tuning, Work& work) {
   auto lines = group_lines(std::move(sight.found.blobs), sight.found.height, tuning.lines);
-  for (auto& line : lines) line = read_line(std::move(line), sight.found.ink, judge, tuning);
+  for (auto& line : lines) line = read_line(std::move(line), sight.found.ink, judge, tuning, &work);
   std::erase_if(lines, [](const std::vector<Blob>& line) { return line.empty(); });  // all noise
   std::vector<DigitRecord> digits;
   for (std::size_t l = 0; l < lines.size(); ++l)
@@ -179,10 +189,11 @@ ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Ju
     return full_decode->size() == full ? *full_decode : gray;
   };
   const Tuning& tuning = options.tuning ? *options.tuning : default_tuning();
+  Work work(options.deadline, options.max_judged);  // the whole picture's, through every pass
   ImageRecord record;
   record.width = full.width;
   record.height = full.height;
-  Sight sight = look(gray, Frame::whole(full), options, tuning);
+  Sight sight = look(gray, Frame::whole(full), options, tuning, work);
   // A photo too large to enlarge whole, its writing small in a small part of it (a line on a
   // sheet photographed whole): that part alone has room to be enlarged, and more pixels to begin
   // with when the picture was larger than the working size.
@@ -196,14 +207,14 @@ ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Ju
       SegmentOptions within = options;
       // The part's polarity is the picture's: the part may hold little paper around the ink.
       within.polarity = sight.light_on_dark ? Polarity::light_on_dark : Polarity::dark_on_light;
-      Sight in_part = look(source(part), Frame{full, source_scale, part}, within, tuning);
-      if (auto digits = read(in_part, judge, tuning); !digits.empty()) {
+      Sight in_part = look(source(part), Frame{full, source_scale, part}, within, tuning, work);
+      if (auto digits = read(in_part, judge, tuning, work); !digits.empty()) {
         record.digits = std::move(digits);
         return record;
       }
     }
   }
-  record.digits = read(sight, judge, tuning);
+  record.digits = read(sight, judge, tuning, work);
   // Nothing at all in a photo much larger than the working size: writing too small or faint to
   // show there (a fine pen in one corner of a 12 MP photo) may show at twice that size.
   const int closer_side = tuning.size.closer * options.working_side;
@@ -212,8 +223,8 @@ ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options, Ju
     if (std::max(source.cols, source.rows) >= closer_side) {
       SegmentOptions closer_options = options;
       closer_options.working_side = closer_side;
-      Sight closer = look(source, Frame::whole(full), closer_options, tuning);
-      record.digits = read(closer, judge, tuning);
+      Sight closer = look(source, Frame::whole(full), closer_options, tuning, work);
+      record.digits = read(closer, judge, tuning, work);
     }
   }
   return record;

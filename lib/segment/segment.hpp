@@ -21,7 +21,8 @@ namespace digits {
 // splits touching digits less reliably. With `full`, `gray` was decoded smaller than that size
 // (decode_reduced): the record and its boxes are in the full size's pixels, and `decode_full`, if
 // given, decodes it at that size (asked only when small writing in a small part of a large photo
-// is read again from that part).
+// is read again from that part). Throws TooLarge when the picture needs more work than the
+// options allow (max_judged, deadline).
 ImageRecord segment_image(const cv::Mat& gray, const SegmentOptions& options = {}, Judge* judge = nullptr,
                           cv::Size full = {}, const std::function<cv::Mat()>& decode_full = {});
 

@@ -189,9 +189,16 @@ HttpResponse Service::recognise(const HttpRequest& request) {
   }
   try {
     auto lease = pool_.borrow();
-    const ImageRecord record = recognise_bytes(*image, *lease, options_.segment, classify);
+    // The work's clock starts here, on the thread that does all of it: waiting above for memory
+    // or for a network is no work.
+    SegmentOptions segment = options_.segment;
+    if (options_.work_timeout_seconds > 0) segment.deadline = Deadline(options_.work_timeout_seconds);
+    const ImageRecord record = recognise_bytes(*image, *lease, segment, classify);
     return json_response(200, server_response(record, alternatives));
   } catch (const TooLarge& e) {
+    // Over a size limit, or more work than a request may have (its CPU time, its candidate
+    // digits), like a JPEG with too many scans: the content is too large to take, and sending it
+    // again would not help (not 503), nor would sending it faster (not 408).
     return error_response(413, e.what());
   } catch (const Error& e) {
     return error_response(400, e.what());

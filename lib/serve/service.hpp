@@ -53,6 +53,11 @@ struct ServiceOptions {
   // a request that would pass it waits up to budget_wait_ms, then is answered 503.
   std::size_t memory_budget_bytes = std::size_t{1} << 30;
   unsigned budget_wait_ms = 2000;
+  // CPU seconds reading one request's picture may take on its thread, decoding included (looked
+  // at as segmentation goes); past it the answer is 413 (0: no limit). Pictures of writing take
+  // well under a second; a page of noise is refused by segmentation's own bound on candidate
+  // digits (SegmentOptions::max_judged) within about 6 s.
+  double work_timeout_seconds = 10;
 };
 
 // Bytes shared by the requests in flight: each holds what its picture will cost before decoding

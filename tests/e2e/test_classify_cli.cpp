@@ -343,6 +343,22 @@ TEST_SUITE("classify-cli") {
     CHECK(json_lines(bad_record.out).size() == 2);
   }
 
+  TEST_CASE("--work-timeout makes a picture that takes longer an error, and the batch goes on") {
+    const TempDir tmp;
+    const auto truth = generate(tmp.path(), "clean", 1, 9);
+    cv::Mat noise(400, 500, CV_8U);  // 3 s of CPU to read
+    cv::RNG(1).fill(noise, cv::RNG::UNIFORM, 0, 256);
+    cv::imwrite((tmp.path() / "noise.png").string(), noise);
+    const std::string noisy = (tmp.path() / "noise.png").string(), writing = (tmp.path() / truth[0]["image"].get<std::string>()).string();
+    const auto r = test::run_binary("digits-classify", {"--model", shipped_model(), "--work-timeout", "0.5", noisy, writing});
+    CHECK(r.exit_code == 1);
+    const auto records = json_lines(r.out);
+    REQUIRE(records.size() == 2);
+    CHECK(records[0]["error"].get<std::string>().find("CPU time") != std::string::npos);
+    CHECK(records[1].contains("digits"));
+    CHECK(test::line_count(r.err) == 1);
+  }
+
   TEST_CASE("damaged pictures are one line of ours on stderr and no decoder's") {
     const TempDir tmp;
     cv::Mat picture(240, 320, CV_8UC3, cv::Scalar(235, 235, 235));

@@ -211,6 +211,30 @@ TEST_SUITE("serve-cli") {
     CHECK(json::parse(health.body)["status"] == "ok");
   }
 
+  TEST_CASE("a picture of noise is refused with 413 within the work bound, and the server goes on") {
+    const TempDir tmp;
+    // Uniform noise: thousands of specks, each a candidate digit (one second of CPU is a third
+    // of what this one takes to read).
+    cv::Mat noise(750, 1000, CV_8U);
+    cv::RNG(1).fill(noise, cv::RNG::UNIFORM, 0, 256);
+    cv::imwrite((tmp.path() / "noise.png").string(), noise);
+    const auto refused = [&](const Served& s, std::string_view words) {
+      const auto start = std::chrono::steady_clock::now();
+      const Reply r = curl({"-F", upload(tmp.path() / "noise.png"), s.url("/api/digit_recognize")});
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      CAPTURE(r.body);
+      CHECK(r.status == 413);
+      const json j = json::parse(r.body);
+      CHECK(j["success"] == false);
+      CHECK(j["error"].get<std::string>().find(words) != std::string::npos);
+      CHECK(seconds < 15);  // a few seconds of CPU, on a loaded machine
+      CHECK(curl({s.url("/healthz")}).status == 200);
+    };
+    refused(start_server({"--work-timeout", "1"}), "CPU time");
+    // Without a tighter deadline, the bound on candidate digits refuses it first.
+    refused(start_server(), "candidate digits");
+  }
+
   TEST_CASE("the page and the model summary are served") {
     const Served s = start_server();
     const Reply page = curl({s.url("/")});

@@ -144,6 +144,53 @@ void check_boxes(const ImageRecord& record, const std::vector<cv::Rect>& truth, 
   }
 }
 
+// merge_pieces' rule as first written, restarted after every join (the cube of the blobs): what
+// the faster search must give, join for join and in the same order.
+std::vector<Blob> merge_pieces_plainly(std::vector<Blob> blobs, double height) {
+  if (height <= 0) return blobs;
+  const auto vertical_gap = [](const cv::Rect& a, const cv::Rect& b) {
+    return std::max(a.y, b.y) - std::min(a.y + a.height, b.y + b.height);
+  };
+  for (bool changed = true; changed;) {
+    changed = false;
+    std::ranges::stable_sort(blobs, [](const Blob& a, const Blob& b) { return a.box.area() < b.box.area(); });
+    for (std::size_t i = 0; i < blobs.size() && !changed; ++i) {
+      const cv::Rect piece = blobs[i].box;
+      if (piece.height >= 0.75 * height || std::max(piece.width, piece.height) < 0.15 * height) continue;
+      std::size_t best = blobs.size();
+      long best_growth = 0;
+      for (std::size_t j = 0; j < blobs.size(); ++j) {
+        if (j == i) continue;
+        const cv::Rect host = blobs[j].box;
+        const cv::Rect both = piece | host;
+        const cv::Rect widened(host.x - static_cast<int>(0.1 * height), host.y, host.width + static_cast<int>(0.2 * height),
+                               host.height);
+        const bool above_or_below = horizontal_overlap(piece, widened) >= piece.width / 2;
+        const bool flag = piece.width >= 1.5 * piece.height && piece.y + piece.height <= host.y + 0.4 * host.height &&
+                          piece.x >= host.x + host.width / 3 && -horizontal_overlap(piece, host) <= 0.3 * height;
+        const bool digit_sized = both.height <= 1.5 * height && both.width <= 1.4 * std::max<double>(height, host.height);
+        if (!((above_or_below || flag) && digit_sized && vertical_gap(piece, host) <= 0.35 * height)) continue;
+        const long growth = static_cast<long>(both.area()) - host.area();
+        if (best == blobs.size() || growth < best_growth) best = j, best_growth = growth;
+      }
+      if (best == blobs.size()) continue;
+      blobs[best] = joined(blobs[best], blobs[i]);
+      blobs.erase(blobs.begin() + static_cast<std::ptrdiff_t>(i));
+      changed = true;
+    }
+  }
+  return blobs;
+}
+
+void check_same_blobs(const std::vector<Blob>& got, const std::vector<Blob>& expected) {
+  REQUIRE(got.size() == expected.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    CAPTURE(i);
+    REQUIRE(got[i].box == expected[i].box);
+    CHECK(cv::countNonZero(got[i].mask != expected[i].mask) == 0);
+  }
+}
+
 }  // namespace
 
 TEST_SUITE("segment") {
@@ -366,6 +413,37 @@ TEST_SUITE("segment") {
     CHECK(h > 60);
     const auto merged = merge_pieces(five, h);
     CHECK(merged.size() == 3);
+  }
+
+  TEST_CASE("pieces are joined as the plain rule joins them, in noise and among pieces of equal sizes") {
+    // Uniform noise: thousands of specks and pieces, many hosts for each, chains of joins.
+    cv::Mat noise(200, 300, CV_8U);
+    cv::RNG(1).fill(noise, cv::RNG::UNIFORM, 0, 256);
+    std::vector<Blob> specks;
+    binarise(ink_map(noise, false), &specks);
+    REQUIRE(specks.size() > 500);
+    const double h = typical_height(specks, noise.size());
+    REQUIRE(h > 0);
+    const auto merged = merge_pieces(specks, h);
+    CHECK(merged.size() < specks.size() * 9 / 10);
+    check_same_blobs(merged, merge_pieces_plainly(specks, h));
+    // Boxes of a few sizes only, so that many pieces have the same area and many hosts grow alike:
+    // which goes first must not depend on how they are found.
+    cv::RNG rng(7);
+    std::size_t joins = 0;
+    for (int round = 0; round < 20; ++round) {
+      std::vector<Blob> blobs;
+      for (int k = 0; k < 120; ++k) {
+        const cv::Size size(2 + 4 * rng.uniform(0, 6), 2 + 4 * rng.uniform(0, 6));
+        const cv::Rect box(rng.uniform(0, 200), rng.uniform(0, 120), size.width, size.height);
+        blobs.push_back({box, cv::Mat(size, CV_8U, cv::Scalar(255)), std::nullopt, {}});
+      }
+      CAPTURE(round);
+      const auto joined_up = merge_pieces(blobs, 20);
+      joins += blobs.size() - joined_up.size();
+      check_same_blobs(joined_up, merge_pieces_plainly(blobs, 20));
+    }
+    CHECK(joins > 200);
   }
 
   TEST_CASE("touching digits are split and a wide zero is not") {

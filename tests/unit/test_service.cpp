@@ -1,12 +1,15 @@
 // The server's shared memory budget: requests hold what their picture will cost while it is
-// decoded and read, and wait (or are refused) when the others hold the rest.
+// decoded and read, and wait (or are refused) when the others hold the rest. And the bound on
+// one request's work.
 
 #include <doctest/doctest.h>
 
 #include "serve/service.hpp"
+#include "support.hpp"
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <chrono>
 #include <future>
@@ -80,5 +83,31 @@ TEST_SUITE("service") {
     // A JPEG of the same size is decoded at a quarter of its sides for a working size of 1000.
     CHECK(expected_memory(encode(4000, 3000, ".jpg"), 1000) == small + (std::size_t{1000} * 750 - 100 * 100) * 8);
     CHECK(expected_memory("not a picture", 1600) == small - std::size_t{100} * 100 * 8);
+  }
+
+  TEST_CASE("a picture needing more work than a request may have is answered 413 in JSON") {
+    // Uniform noise: thousands of specks, each a candidate digit.
+    cv::Mat noise(400, 500, CV_8U);
+    cv::RNG(1).fill(noise, cv::RNG::UNIFORM, 0, 256);
+    std::vector<std::uint8_t> png;
+    REQUIRE(cv::imencode(".png", noise, png));
+    HttpRequest request{"POST", "/api/digit_recognize", {}, "image/png", std::string(png.begin(), png.end()), {}};
+    ServiceOptions options;
+    options.work_timeout_seconds = 1e-9;  // passed by the first look at it
+    Service service(load_model(test::source_dir / "models/digits-cnn.model"), options);
+    const HttpResponse r = service.handle(request);
+    CHECK(r.status == 413);
+    const auto body = nlohmann::json::parse(r.body);
+    CHECK(body["success"] == false);
+    CHECK(body["error"].get<std::string>().find("CPU time") != std::string::npos);
+    // Writing, with the default time, is read.
+    cv::Mat writing(200, 400, CV_8U, cv::Scalar(255));
+    cv::putText(writing, "3 8 1", {40, 140}, cv::FONT_HERSHEY_SIMPLEX, 4, cv::Scalar(30), 10);
+    REQUIRE(cv::imencode(".png", writing, png));
+    request.body.assign(png.begin(), png.end());
+    Service roomy(load_model(test::source_dir / "models/digits-cnn.model"), ServiceOptions{});
+    const HttpResponse read = roomy.handle(request);
+    CHECK(read.status == 200);
+    CHECK(nlohmann::json::parse(read.body)["text"] == "381");
   }
 }
