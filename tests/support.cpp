@@ -183,4 +183,26 @@ std::size_t line_count(const std::string& text) {
   return n;
 }
 
+ImageRecord sample_record(bool classified) {
+  ImageRecord r;
+  r.image = "scans/a b.png";
+  r.width = 640;
+  r.height = 480;
+  for (int i = 0; i < 3; ++i) {
+    DigitRecord d;
+    d.box = {10 + 40 * i, 20, 30, 45};
+    d.line = i / 2;
+    for (std::size_t p = 0; p < crop_pixels; ++p) d.pixels[p] = static_cast<std::uint8_t>((p * 7 + i) & 0xff);
+    if (classified) {
+      d.digit = i + 1;
+      d.probability = 0.9876;
+      d.alternatives = {{i + 1, 0.9876}, {7, 0.01}, {0, 0.0012}};
+      d.uncertain = i == 2;
+    }
+    r.digits.push_back(d);
+  }
+  if (classified) r.text = record_text(r.digits);
+  return r;
+}
+
 }  // namespace digits::test

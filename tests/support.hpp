@@ -3,6 +3,7 @@
 
 #include "base/process.hpp"
 #include "io/idx.hpp"
+#include "io/records.hpp"
 
 #include <filesystem>
 #include <optional>
@@ -10,6 +11,10 @@
 #include <vector>
 
 namespace digits::test {
+
+// Three digits on two lines ("scans/a b.png", 640x480), with crops; `classified`: with digits,
+// probabilities, alternatives and text, the last one uncertain.
+ImageRecord sample_record(bool classified);
 
 inline const std::filesystem::path bin_dir{DIGITS_BIN_DIR};
 inline const std::filesystem::path source_dir{DIGITS_SOURCE_DIR};

@@ -6,6 +6,7 @@
 
 #include "serve/service.hpp"
 #include "support.hpp"
+#include "support.hpp"
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -19,29 +20,9 @@ using namespace digits;
 using namespace std::chrono_literals;
 using json = nlohmann::ordered_json;
 
-namespace {
-// Three classified digits on two lines, the last one uncertain.
-ImageRecord classified_record() {
-  ImageRecord r;
-  r.image = "a.png";
-  for (int i = 0; i < 3; ++i) {
-    DigitRecord d;
-    d.box = {10 + 40 * i, 20, 30, 45};
-    d.line = i / 2;
-    d.digit = i + 1;
-    d.probability = 0.9876;
-    d.alternatives = {{i + 1, 0.9876}, {7, 0.01}, {0, 0.0012}};
-    d.uncertain = i == 2;
-    r.digits.push_back(d);
-  }
-  r.text = record_text(r.digits);
-  return r;
-}
-}  // namespace
-
 TEST_SUITE("service") {
   TEST_CASE("the server response has the seed's shape in reading order") {
-    const json j = server_response(classified_record(), 2);
+    const json j = server_response(test::sample_record(true), 2);
     CHECK(j["success"] == true);
     REQUIRE(j["predictions"].size() == 3);
     CHECK(j["predictions"][0]["digit"] == 1);
@@ -50,7 +31,7 @@ TEST_SUITE("service") {
     CHECK(j["predictions"][2]["uncertain"] == true);
     CHECK(j["predictions"][2]["line"] == 1);
     CHECK(j["text"] == "12\n?");  // the same text as the records', lines joined by "\n"
-    CHECK_FALSE(server_response(classified_record())["predictions"][0].contains("alternatives"));
+    CHECK_FALSE(server_response(test::sample_record(true))["predictions"][0].contains("alternatives"));
     CHECK(server_error("no file") == json{{"success", false}, {"error", "no file"}});
   }
 
